@@ -1,0 +1,190 @@
+// Package store owns the persistence contract: the unit of work that writes
+// domain rows, their events and outbox entries in one transaction, the
+// keyset-paged reads, the outbox tail, and the sentinel errors every backend
+// translates its driver errors into. Backends live in sub-packages
+// (postgres, sqlite); storetest holds the one suite both must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edupulse/edupulse-live/internal/event"
+)
+
+// Sentinel errors. Backends translate driver errors into these once, at
+// their edge; nothing above the store ever inspects a driver error.
+var (
+	// ErrNotFound: the row or event does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write lost to another one (an expected version that
+	// moved, a second response by one student, a pulse already closed).
+	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyKeyReused: an idempotency key was replayed with a
+	// different request than the one that first used it.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+)
+
+// Expected versions for Append.
+const (
+	// ExpectAny appends after whatever the aggregate's version is, under a
+	// per-aggregate lock, so concurrent appenders all succeed in turn.
+	ExpectAny int64 = -1
+	// ExpectNew requires that the aggregate has no event yet.
+	ExpectNew int64 = 0
+)
+
+// Pulse is a learning pulse row.
+type Pulse struct {
+	ID            uuid.UUID
+	TeacherID     uuid.UUID
+	Title         string
+	Description   *string
+	DueDate       *time.Time
+	CreatedAt     time.Time
+	ClosedAt      *time.Time
+	ResponseCount int
+}
+
+// Response is one student's answer to a pulse.
+type Response struct {
+	ID         uuid.UUID
+	PulseID    uuid.UUID
+	StudentID  uuid.UUID
+	Answer     string
+	Confidence *int
+	CreatedAt  time.Time
+	// Seq orders a pulse's responses: the version of the event that recorded
+	// it, assigned under the pulse's lock, so it follows commit order (a
+	// clock would not).
+	Seq int64
+}
+
+// Idempotency identifies a retryable request: the same actor sending the
+// same key gets the first outcome back. Fingerprint distinguishes a genuine
+// retry from a reuse of the key for another request.
+type Idempotency struct {
+	ActorID     uuid.UUID
+	Key         string
+	Fingerprint string
+}
+
+// Outcome is what a unit of work produced, remembered for idempotent
+// retries: the row it created or changed and the events it appended.
+type Outcome struct {
+	ResourceID uuid.UUID   `json:"resource_id"`
+	EventIDs   []uuid.UUID `json:"event_ids"`
+}
+
+// Tx is one open unit of work. Everything done through it commits together
+// or not at all.
+type Tx interface {
+	// InsertPulse inserts a new pulse row.
+	InsertPulse(ctx context.Context, p Pulse) error
+	// LockPulse reads a pulse and holds it against concurrent writers until
+	// the unit of work ends: ErrNotFound when it does not exist.
+	LockPulse(ctx context.Context, id uuid.UUID) (Pulse, error)
+	// ClosePulse sets closed_at on a pulse that is open; ErrConflict if it
+	// was already closed.
+	ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error
+	// InsertResponse inserts a response and counts it on its pulse;
+	// ErrConflict when the student already answered this pulse.
+	InsertResponse(ctx context.Context, r Response) error
+	// Append assigns versions to evs (all of one aggregate, in order) after
+	// expected (ExpectAny, ExpectNew or an exact version; ErrConflict when
+	// it does not hold), stores them and queues them in the outbox.
+	Append(ctx context.Context, expected int64, evs ...*event.Envelope) error
+}
+
+// PulseFilter selects pulses, newest first.
+type PulseFilter struct {
+	TeacherID *uuid.UUID
+	// After is the (created_at, id) of the last pulse of the previous page.
+	After *PulseKey
+	Limit int
+}
+
+// PulseKey is the keyset position of a pulse in the newest-first order.
+type PulseKey struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// ResponseFilter selects one pulse's responses, oldest first.
+type ResponseFilter struct {
+	PulseID uuid.UUID
+	// StudentID restricts to one student's responses (what a student sees).
+	StudentID *uuid.UUID
+	// AfterSeq is the Seq of the last response of the previous page.
+	AfterSeq int64
+	Limit    int
+}
+
+// Reader is the read side. Every list is keyset-paged, never by offset.
+type Reader interface {
+	Pulse(ctx context.Context, id uuid.UUID) (Pulse, error)
+	PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Pulse, error)
+	ListPulses(ctx context.Context, f PulseFilter) ([]Pulse, error)
+	ListResponses(ctx context.Context, f ResponseFilter) ([]Response, error)
+	ResponsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Response, error)
+
+	Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
+	EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]event.Envelope, error)
+	// AggregateEvents lists an aggregate's events with version > afterVersion,
+	// in version order.
+	AggregateEvents(ctx context.Context, aggregateID uuid.UUID, afterVersion int64, limit int) ([]event.Envelope, error)
+	// EventsAfter lists published events with Position > position, in
+	// position order: the replay half of a resumed subscription.
+	EventsAfter(ctx context.Context, position int64, limit int) ([]event.Envelope, error)
+}
+
+// Store is a backend.
+type Store interface {
+	Reader
+
+	// Write runs fn as one unit of work and commits it when fn returns nil.
+	// With idem set, a request already completed by the same actor and key
+	// returns its first Outcome with replayed=true and runs nothing; a key
+	// reused for another request is ErrIdempotencyKeyReused.
+	Write(ctx context.Context, idem *Idempotency, fn func(ctx context.Context, tx Tx) (Outcome, error)) (out Outcome, replayed bool, err error)
+
+	// AcquireOutbox blocks until this process holds the right to tail the
+	// outbox (one holder per database), or ctx ends.
+	AcquireOutbox(ctx context.Context) (Outbox, error)
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	Close()
+}
+
+// OutboxEntry is one event waiting to be published.
+type OutboxEntry struct {
+	EventID     uuid.UUID
+	AggregateID uuid.UUID
+	Version     int64
+	Position    int64
+	Subject     string
+	Body        []byte
+}
+
+// Outbox is the exclusive right to tail the outbox. Claim and Ack run on
+// the connection that holds the right, so a holder that dies cannot leave a
+// half-done claim behind.
+type Outbox interface {
+	// Claim returns up to limit entries to publish, in position order:
+	// first those claimed before but never acknowledged, then newly
+	// committed ones, to which it assigns the next positions. It never
+	// skips an entry whose transaction commits late, and it keeps each
+	// aggregate's versions in order.
+	Claim(ctx context.Context, limit int) ([]OutboxEntry, error)
+	// Ack removes published entries from the outbox.
+	Ack(ctx context.Context, eventIDs []uuid.UUID) error
+	// Pending counts committed entries not yet acknowledged and the age of
+	// the oldest (for the relay-lag metrics).
+	Pending(ctx context.Context) (count int, oldest time.Duration, err error)
+	// Release gives up the right; another process may then acquire it.
+	Release()
+}
