@@ -1,0 +1,227 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// ErrUnauthenticated is wrapped by every error of Verify: the API turns it
+// into the UNAUTHENTICATED code (HTTP 401, websocket close 4403) whatever the
+// precise reason, which is only for logs and for the error message.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+const (
+	// MinSecretLen is the shortest HS256 secret accepted: 32 bytes, the
+	// output size of SHA-256 (RFC 7518 §3.2 requires a key at least as long
+	// as the hash).
+	MinSecretLen = 32
+
+	// Leeway is the clock skew tolerated on exp and nbf, so that a token
+	// minted on a machine whose clock is a little ahead is not refused.
+	Leeway = 5 * time.Second
+
+	// maxTokenLen bounds the work an unauthenticated caller can make us do
+	// (base64 and JSON decoding happen before the signature is checked).
+	// Our tokens are about 200 bytes.
+	maxTokenLen = 4096
+
+	// alg is the only signing algorithm of the contract. Pinning it is what
+	// defeats "alg": "none" and algorithm-confusion tokens.
+	alg = "HS256"
+)
+
+// claims is the JWT body of the contract: sub, role, exp (plus iat and nbf,
+// which the library checks when present).
+type claims struct {
+	jwt.RegisteredClaims
+	Role Role `json:"role"`
+}
+
+// Tokens issues and verifies the contract's tokens with one HS256 secret. It
+// is immutable and safe for concurrent use.
+type Tokens struct {
+	secret []byte
+	parser *jwt.Parser
+}
+
+// NewTokens returns Tokens that sign and verify with secret. A secret shorter
+// than MinSecretLen bytes is refused: an HS256 key that short can be
+// brute-forced from a single token.
+func NewTokens(secret []byte) (*Tokens, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("auth: JWT secret is %d bytes; HS256 needs at least %d", len(secret), MinSecretLen)
+	}
+	return &Tokens{
+		// A copy, so that the caller clearing or reusing its buffer cannot
+		// change the key under us.
+		secret: append([]byte(nil), secret...),
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{alg}),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(Leeway),
+			// Refuse non-canonical base64, so that one token has exactly
+			// one spelling.
+			jwt.WithStrictDecoding(),
+		),
+	}, nil
+}
+
+// String keeps the secret out of logs and panics: fmt prints it redacted.
+func (t *Tokens) String() string { return "auth.Tokens{secret: <redacted>}" }
+
+// GoString is String for %#v.
+func (t *Tokens) GoString() string { return t.String() }
+
+// Issue returns a token for actor that expires ttl from now.
+func (t *Tokens) Issue(actor Actor, ttl time.Duration) (string, error) {
+	if !actor.Valid() {
+		return "", fmt.Errorf("auth: cannot issue a token for an invalid actor (role %q, id %s)", actor.Role, actor.ID)
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("auth: token lifetime must be positive, got %s", ttl)
+	}
+	now := time.Now()
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   actor.ID.String(), // lowercase, as the contract writes UUIDs
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		},
+		Role: actor.Role,
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks token and returns its actor and its expiry, or an error that
+// wraps ErrUnauthenticated. The token must be HS256-signed with our secret,
+// carry an exp that has not passed (give or take Leeway), a `sub` that is a
+// UUID in its 36-character form (either case) and a `role` that is one of the
+// three. The error's message says why it was refused, never with the secret
+// or the token in it.
+func (t *Tokens) Verify(token string) (Actor, time.Time, error) {
+	if token == "" {
+		return Actor{}, time.Time{}, unauthenticated("no token", nil)
+	}
+	if len(token) > maxTokenLen {
+		return Actor{}, time.Time{}, unauthenticated(fmt.Sprintf("token longer than %d bytes", maxTokenLen), nil)
+	}
+	var c claims
+	parsed, err := t.parser.ParseWithClaims(token, &c, t.key)
+	if err != nil {
+		return Actor{}, time.Time{}, unauthenticated(reason(parsed, err), err)
+	}
+	id, err := parseSubject(c.Subject)
+	if err != nil {
+		return Actor{}, time.Time{}, unauthenticated(err.Error(), nil)
+	}
+	if !c.Role.Valid() {
+		return Actor{}, time.Time{}, unauthenticated(
+			fmt.Sprintf("role claim is not one of %s, %s, %s", RoleStudent, RoleTeacher, RoleAdmin), nil)
+	}
+	// WithExpirationRequired guarantees ExpiresAt is set here.
+	return Actor{ID: id, Role: c.Role}, c.ExpiresAt.Time, nil
+}
+
+// key hands the secret to the parser. The parser has already refused every
+// algorithm but HS256; checking again here keeps the secret from ever
+// reaching another algorithm's code, whatever the parser's options become.
+func (t *Tokens) key(tok *jwt.Token) (any, error) {
+	if tok.Method != jwt.SigningMethodHS256 {
+		return nil, fmt.Errorf("unexpected signing method")
+	}
+	return t.secret, nil
+}
+
+// parseSubject accepts only the canonical 36-character textual form of a
+// UUID, in either case. uuid.Parse alone would also take the braced, urn: and
+// 32-digit forms, giving one actor several spellings of its `sub`.
+func parseSubject(sub string) (uuid.UUID, error) {
+	if sub == "" {
+		return uuid.Nil, errors.New("sub claim is missing")
+	}
+	id, err := uuid.Parse(sub)
+	if len(sub) != 36 || err != nil {
+		return uuid.Nil, errors.New("sub claim is not a UUID")
+	}
+	if id == uuid.Nil {
+		// See Actor.Valid: the nil UUID means "nobody" everywhere else.
+		return uuid.Nil, errors.New("sub claim is the nil UUID")
+	}
+	return id, nil
+}
+
+// reason turns the library's error into a short human-readable reason. The
+// library's own messages are kept out of it: they are longer than useful and
+// may quote decoder errors about attacker-supplied bytes.
+func reason(tok *jwt.Token, err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "exp claim is missing"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		// The parser reports a refused algorithm as an invalid signature;
+		// say which, since that is what an operator needs to know. The name
+		// is safe to print: GetSigningMethod only returns registered methods.
+		if tok != nil && tok.Method != nil && tok.Method.Alg() != alg {
+			return fmt.Sprintf("signing algorithm %s is not allowed (want %s)", tok.Method.Alg(), alg)
+		}
+		return "invalid signature"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// An unknown or missing alg header. Its value is not echoed.
+		return "unsupported or missing signing algorithm"
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return "invalid claims"
+	}
+	return "invalid token"
+}
+
+// authError carries a reason for humans while matching ErrUnauthenticated
+// (and the library's error, for callers that want to tell expiry apart) with
+// errors.Is.
+type authError struct {
+	reason string
+	cause  error
+}
+
+func unauthenticated(reason string, cause error) error {
+	return &authError{reason: reason, cause: cause}
+}
+
+func (e *authError) Error() string { return ErrUnauthenticated.Error() + ": " + e.reason }
+
+func (e *authError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrUnauthenticated}
+	}
+	return []error{ErrUnauthenticated, e.cause}
+}
+
+// ParseBearer extracts the token from an Authorization header value of the
+// form "Bearer <token>" (RFC 6750 §2.1; the scheme is case-insensitive). ok is
+// false for any other scheme, an empty token, or a token with spaces in it.
+func ParseBearer(header string) (token string, ok bool) {
+	header = strings.TrimSpace(header)
+	scheme, rest, found := strings.Cut(header, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(rest, " ")
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return "", false
+	}
+	return token, true
+}

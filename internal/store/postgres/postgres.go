@@ -1,0 +1,142 @@
+// Package postgres is the production store: PostgreSQL through pgx/v5.
+//
+// Writes are queued and sent to the server in pipelined batches, so a unit
+// of work costs about as many round trips as it has decisions to make (one
+// for a new pulse, two for an answer). The outbox tail is commit-safe: see
+// outbox.go.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/migrations"
+)
+
+// Store is the PostgreSQL backend.
+type Store struct {
+	pool *pgxpool.Pool
+	// outboxConfig opens the dedicated connection that holds the relay's
+	// leader lock; it is kept out of the pool so the lock lives exactly as
+	// long as that connection.
+	outboxConfig *pgx.ConnConfig
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Options tune the pool; zero values take the defaults.
+type Options struct {
+	MaxConns int32
+}
+
+// Open connects, applies pending migrations and returns the store.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if err := Migrate(ctx, url); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", redact(err))
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	// A transaction left idle would hold back the outbox horizon (nothing
+	// younger could be published), so the server ends such sessions.
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
+	}
+	return &Store{pool: pool, outboxConfig: cfg.ConnConfig.Copy()}, nil
+}
+
+// Migrate applies the embedded migrations. Concurrent callers (several
+// instances starting at once) serialise on a session advisory lock.
+func Migrate(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", redact(err))
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	fsys, err := fs.Sub(migrations.Postgres, "postgres")
+	if err != nil {
+		return err
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", redact(err))
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return translate(s.pool.Ping(ctx))
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool exposes the pool to benchmarks and tests in this module.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// translate maps driver errors to the store's sentinels. It is the only
+// place that looks inside a pgx error.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505", "40001", "40P01": // unique violation, serialization failure, deadlock
+			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
+		case "23503": // foreign key: the referenced row does not exist
+			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)
+		}
+	}
+	return err
+}
+
+// redact keeps connection strings (and their passwords) out of errors that
+// may end up in logs.
+func redact(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.New("cannot connect to the database (check DATABASE_URL)")
+	}
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	return err
+}

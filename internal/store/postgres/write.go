@@ -1,0 +1,195 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// Write runs fn as one transaction. Statements that need no answer are
+// queued and sent in one pipelined batch with the next statement that does,
+// or with the commit.
+func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (out store.Outcome, replayed bool, err error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return out, false, fmt.Errorf("begin: %w", redact(err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+			}
+		}
+	}()
+
+	if idem != nil {
+		prior, found, err := claimKey(ctx, tx, idem)
+		if err != nil || found {
+			return prior, found, err
+		}
+	}
+	w := &writeTx{tx: tx}
+	out, err = fn(ctx, w)
+	if err != nil {
+		return store.Outcome{}, false, err
+	}
+	if idem != nil {
+		raw, err := json.Marshal(out)
+		if err != nil {
+			return store.Outcome{}, false, err
+		}
+		w.batch.Queue(`UPDATE idempotency_keys SET outcome = $3 WHERE actor_id = $1 AND key = $2`,
+			idem.ActorID, idem.Key, raw)
+	}
+	if err := w.flush(ctx); err != nil {
+		return store.Outcome{}, false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return store.Outcome{}, false, fmt.Errorf("commit: %w", translate(err))
+	}
+	committed = true
+	return out, false, nil
+}
+
+// claimKey inserts the idempotency key first: a concurrent duplicate then
+// waits on the key's unique index until the first request commits, and
+// finds its outcome instead of doing the work again.
+func claimKey(ctx context.Context, tx pgx.Tx, idem *store.Idempotency) (store.Outcome, bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (actor_id, key, fingerprint) VALUES ($1, $2, $3)
+		ON CONFLICT (actor_id, key) DO NOTHING`, idem.ActorID, idem.Key, idem.Fingerprint)
+	if err != nil {
+		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", translate(err))
+	}
+	if tag.RowsAffected() == 1 {
+		return store.Outcome{}, false, nil
+	}
+	var (
+		fingerprint string
+		raw         []byte
+	)
+	err = tx.QueryRow(ctx, `SELECT fingerprint, outcome FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
+		idem.ActorID, idem.Key).Scan(&fingerprint, &raw)
+	if err != nil {
+		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", translate(err))
+	}
+	if fingerprint != idem.Fingerprint {
+		return store.Outcome{}, false, store.ErrIdempotencyKeyReused
+	}
+	var out store.Outcome
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return store.Outcome{}, false, fmt.Errorf("idempotency outcome: %w", err)
+	}
+	return out, true, nil
+}
+
+type writeTx struct {
+	tx    pgx.Tx
+	batch pgx.Batch
+}
+
+// flush sends the queued statements in one round trip; the first error of
+// any of them (already translated by its callback) is returned.
+func (w *writeTx) flush(ctx context.Context) error {
+	if w.batch.Len() == 0 {
+		return nil
+	}
+	b := w.batch
+	w.batch = pgx.Batch{}
+	return translate(w.tx.SendBatch(ctx, &b).Close())
+}
+
+func (w *writeTx) InsertPulse(_ context.Context, p store.Pulse) error {
+	w.batch.Queue(`INSERT INTO pulses (id, teacher_id, title, description, due_date, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, p.ID, p.TeacherID, p.Title, p.Description, p.DueDate, p.CreatedAt)
+	return nil
+}
+
+func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, error) {
+	var p store.Pulse
+	w.batch.Queue(`SELECT `+pulseColumns+` FROM pulses WHERE id = $1 FOR UPDATE`, id).
+		QueryRow(func(row pgx.Row) error { return translate(scanPulse(row, &p)) })
+	return p, w.flush(ctx)
+}
+
+func (w *writeTx) ClosePulse(_ context.Context, id uuid.UUID, at time.Time) error {
+	w.batch.Queue(`UPDATE pulses SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL`, id, at).
+		Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("%w: pulse %s is closed or missing", store.ErrConflict, id)
+			}
+			return nil
+		})
+	return nil
+}
+
+func (w *writeTx) InsertResponse(_ context.Context, r store.Response) error {
+	w.batch.Queue(`INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.PulseID, r.StudentID, r.Answer, r.Confidence, r.CreatedAt, r.Seq)
+	w.batch.Queue(`UPDATE pulses SET response_count = response_count + 1 WHERE id = $1`, r.PulseID)
+	return nil
+}
+
+// Append assigns versions under the aggregate row's lock. With an exact or
+// "new" expectation the versions are known before asking, so the version
+// check rides in the same batch as the inserts; with "any" the current
+// version must come back first.
+func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Envelope) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	agg, aggType := evs[0].AggregateID, evs[0].AggregateType
+	for _, e := range evs {
+		if e.AggregateID != agg {
+			return fmt.Errorf("append: events of several aggregates in one call")
+		}
+	}
+	n := int64(len(evs))
+	var last int64
+	switch {
+	case expected == store.ExpectAny:
+		w.batch.Queue(`INSERT INTO aggregates (id, type, version) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO UPDATE SET version = aggregates.version + EXCLUDED.version
+			RETURNING version`, agg, aggType, n).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
+		if err := w.flush(ctx); err != nil {
+			return fmt.Errorf("append: %w", err)
+		}
+	case expected == store.ExpectNew:
+		last = n
+		w.batch.Queue(`INSERT INTO aggregates (id, type, version) VALUES ($1, $2, $3)`, agg, aggType, n)
+	case expected > 0:
+		last = expected + n
+		w.batch.Queue(`UPDATE aggregates SET version = $3 WHERE id = $1 AND version = $2`, agg, expected, last).
+			Exec(func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() == 0 {
+					return fmt.Errorf("%w: aggregate %s is not at version %d", store.ErrConflict, agg, expected)
+				}
+				return nil
+			})
+	default:
+		return fmt.Errorf("append: invalid expected version %d", expected)
+	}
+	for i, e := range evs {
+		e.Version = last - n + 1 + int64(i)
+		body, err := event.Marshal(*e)
+		if err != nil {
+			return fmt.Errorf("append: %w", err)
+		}
+		w.batch.Queue(`INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Type(), e.ActorID, e.OccurredAt, string(body))
+		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES ($1, $2, $3, $4)`,
+			e.ID, e.AggregateID, e.Version, e.Subject())
+	}
+	return nil
+}
