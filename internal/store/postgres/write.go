@@ -187,7 +187,7 @@ func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Enve
 		}
 		w.batch.Queue(`INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Type(), e.ActorID, e.OccurredAt, string(body))
+			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Type(), e.ActorID, e.OccurredAt, body)
 		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES ($1, $2, $3, $4)`,
 			e.ID, e.AggregateID, e.Version, e.Subject())
 	}

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// Viewer is the authenticated caller.
+func (s *Service) Viewer(ctx context.Context) (auth.Actor, error) { return actor(ctx) }
+
+// Pulse returns a pulse, or nil when it does not exist. Pulses are visible
+// to every authenticated caller (their creation event is).
+func (s *Service) Pulse(ctx context.Context, id uuid.UUID) (*store.Pulse, error) {
+	if _, err := actor(ctx); err != nil {
+		return nil, err
+	}
+	p, err := s.store.Pulse(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PulsePage is one page of pulses, newest first.
+type PulsePage struct {
+	Items   []store.Pulse
+	HasNext bool
+}
+
+// Pulses lists pulses newest first, optionally of one teacher.
+func (s *Service) Pulses(ctx context.Context, teacherID *uuid.UUID, first *int, after *string) (PulsePage, error) {
+	if _, err := actor(ctx); err != nil {
+		return PulsePage{}, err
+	}
+	n, err := pageSize(first, 20)
+	if err != nil {
+		return PulsePage{}, err
+	}
+	f := store.PulseFilter{TeacherID: teacherID, Limit: n + 1}
+	if after != nil {
+		if f.After, err = parsePulseCursor(*after); err != nil {
+			return PulsePage{}, err
+		}
+	}
+	if n == 0 {
+		return PulsePage{}, nil
+	}
+	items, err := s.store.ListPulses(ctx, f)
+	if err != nil {
+		return PulsePage{}, err
+	}
+	page := PulsePage{Items: items, HasNext: len(items) > n}
+	if page.HasNext {
+		page.Items = items[:n]
+	}
+	return page, nil
+}
+
+// ResponsePage is one page of a pulse's responses, oldest first.
+type ResponsePage struct {
+	Items   []store.Response
+	HasNext bool
+}
+
+// Responses lists the responses of p the caller may see: all of them for
+// the pulse's teacher and admins, their own for a student, none for others.
+func (s *Service) Responses(ctx context.Context, p store.Pulse, first *int, after *string) (ResponsePage, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return ResponsePage{}, err
+	}
+	n, err := pageSize(first, 50)
+	if err != nil {
+		return ResponsePage{}, err
+	}
+	f := store.ResponseFilter{PulseID: p.ID, Limit: n + 1}
+	if after != nil {
+		if f.AfterSeq, err = parseResponseCursor(*after); err != nil {
+			return ResponsePage{}, err
+		}
+	}
+	switch {
+	case a.IsAdmin() || a.ID == p.TeacherID:
+	case a.IsStudent():
+		f.StudentID = &a.ID
+	default:
+		return ResponsePage{}, nil
+	}
+	if n == 0 {
+		return ResponsePage{}, nil
+	}
+	items, err := s.store.ListResponses(ctx, f)
+	if err != nil {
+		return ResponsePage{}, err
+	}
+	page := ResponsePage{Items: items, HasNext: len(items) > n}
+	if page.HasNext {
+		page.Items = items[:n]
+	}
+	return page, nil
+}
+
+// EventPage is one page of an aggregate's visible events, in version order.
+type EventPage struct {
+	Items   []event.Envelope
+	HasNext bool
+}
+
+// EventsByAggregate pages through an aggregate's history by version,
+// keeping only the events the caller may see.
+func (s *Service) EventsByAggregate(ctx context.Context, aggregateID uuid.UUID, first *int, after *string) (EventPage, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return EventPage{}, err
+	}
+	n, err := pageSize(first, 50)
+	if err != nil {
+		return EventPage{}, err
+	}
+	var version int64
+	if after != nil {
+		k, err := ParseEventCursor(*after)
+		if err != nil {
+			return EventPage{}, err
+		}
+		version = k.Version
+	}
+	if n == 0 {
+		return EventPage{}, nil
+	}
+	teachers := s.pulseTeachers(ctx)
+	var page EventPage
+	for {
+		batch, err := s.store.AggregateEvents(ctx, aggregateID, version, n+1)
+		if err != nil {
+			return EventPage{}, err
+		}
+		for _, e := range batch {
+			if !auth.CanSee(a, e, teachers) {
+				continue
+			}
+			if len(page.Items) == n {
+				page.HasNext = true
+				return page, nil
+			}
+			page.Items = append(page.Items, e)
+		}
+		if len(batch) < n+1 {
+			return page, nil
+		}
+		version = batch[len(batch)-1].Version
+	}
+}
+
+// Event returns an event by id, or nil when it does not exist or the caller
+// may not see it: an invisible event is absent, never an error.
+func (s *Service) Event(ctx context.Context, id uuid.UUID) (*event.Envelope, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.store.Event(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CanSee(a, e, s.pulseTeachers(ctx)) {
+		return nil, nil
+	}
+	return &e, nil
+}
+
+// pulseTeachers looks pulse teachers up for visibility checks, once per
+// pulse per call.
+func (s *Service) pulseTeachers(ctx context.Context) auth.PulseTeacherFunc {
+	memo := map[uuid.UUID]uuid.UUID{}
+	return func(pulseID uuid.UUID) (uuid.UUID, bool) {
+		if t, ok := memo[pulseID]; ok {
+			return t, t != uuid.Nil
+		}
+		p, err := s.store.Pulse(ctx, pulseID)
+		if err != nil {
+			memo[pulseID] = uuid.Nil
+			return uuid.Nil, false
+		}
+		memo[pulseID] = p.TeacherID
+		return p.TeacherID, true
+	}
+}

@@ -1,0 +1,54 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edupulse/edupulse-live/internal/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
+	require.Equal(t, "./data", c.DataDir)
+	require.True(t, c.DevMode())
+	require.Empty(t, c.DatabaseURL)
+	require.Empty(t, c.NATSURL)
+}
+
+func TestValidationNamesTheVariable(t *testing.T) {
+	t.Parallel()
+	_, err := config.FromEnv(env(map[string]string{
+		"EDUPULSE_HTTP_ADDR":       "nope",
+		"DATABASE_URL":             "mysql://x",
+		"NATS_URL":                 "nats://a:4222,http://b",
+		"EDUPULSE_JWT_SECRET":      "short",
+		"EDUPULSE_ALLOWED_ORIGINS": "example.com",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS"} {
+		require.Contains(t, err.Error(), name)
+	}
+	require.NotContains(t, err.Error(), "short", "the secret is never echoed")
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := config.FromEnv(env(map[string]string{
+		"DATABASE_URL":        "postgres://app:hunter2@db:5432/edu?password=alsosecret",
+		"NATS_URL":            "nats://user:natspass@n1:4222",
+		"EDUPULSE_JWT_SECRET": strings.Repeat("s", 40),
+	}))
+	require.NoError(t, err)
+	s := c.String()
+	for _, secret := range []string{"hunter2", "alsosecret", "natspass", strings.Repeat("s", 40)} {
+		require.NotContains(t, s, secret)
+	}
+	require.Contains(t, s, "db:5432")
+}

@@ -1,0 +1,71 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+	"github.com/edupulse/edupulse-live/internal/store/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "edupulse.db"))
+	})
+}
+
+// TestReopen: the file keeps its data, and opening (hence migrating) a
+// migrated database again, or running Migrate on it, changes nothing.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "edupulse.db")
+	require.NoError(t, sqlite.Migrate(ctx, path), "creates the directory and the schema")
+
+	s, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	teacher := uuid.New()
+	created := time.Date(2026, 11, 27, 10, 15, 30, 123_000_000, time.UTC)
+	p := store.Pulse{ID: uuid.New(), TeacherID: teacher, Title: "t", CreatedAt: created}
+	ev := event.New(event.LearningPulseCreated{PulseID: p.ID, TeacherID: teacher}, event.Meta{ActorID: teacher}, created)
+	_, _, err = s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		if err := tx.InsertPulse(ctx, p); err != nil {
+			return store.Outcome{}, err
+		}
+		return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
+	})
+	require.NoError(t, err)
+	s.Close()
+
+	require.NoError(t, sqlite.Migrate(ctx, path))
+	s = open(t, path)
+	require.NoError(t, s.Ping(ctx))
+	got, err := s.Pulse(ctx, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, p, got)
+	stored, err := s.Event(ctx, ev.ID)
+	require.NoError(t, err)
+	require.Equal(t, ev, stored)
+
+	ob, err := s.AcquireOutbox(ctx)
+	require.NoError(t, err)
+	defer ob.Release()
+	count, oldest, err := ob.Pending(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, count, "the outbox survives a restart")
+	require.GreaterOrEqual(t, oldest, time.Duration(0))
+}
