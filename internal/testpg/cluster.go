@@ -49,7 +49,7 @@ func startCluster() (*cluster, error) {
 	}
 	// owner.pid lets a later run tell a directory in use from one left
 	// behind by a killed process.
-	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, errors.Join(fmt.Errorf("write owner.pid: %w", err), os.RemoveAll(dir))
 	}
 	cred, err := runAs()
@@ -65,6 +65,7 @@ func startCluster() (*cluster, error) {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
 
+	//nolint:gosec // G204: the binary is found by findBinDir, the arguments are built here
 	initdb := exec.Command(filepath.Join(bindir, "initdb"),
 		"-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.Dir = dir
@@ -96,6 +97,7 @@ func startPostgres(bindir, dir, data, sock string, cred *credential) (*cluster, 
 		return nil, fmt.Errorf("create postgres log: %w", err)
 	}
 	defer logFile.Close() // the child holds its own copy
+	//nolint:gosec // G204: the binary is found by findBinDir, the arguments are built here
 	cmd := exec.Command(filepath.Join(bindir, "postgres"),
 		"-D", data,
 		"-p", strconv.Itoa(port),
@@ -174,9 +176,9 @@ func (c *cluster) logTail() string {
 	if err != nil {
 		return fmt.Sprintf("(no postgres log: %v)", err)
 	}
-	const max = 4 << 10
-	if len(b) > max {
-		b = b[len(b)-max:]
+	const tail = 4 << 10
+	if len(b) > tail {
+		b = b[len(b)-tail:]
 	}
 	return string(bytes.TrimSpace(b))
 }

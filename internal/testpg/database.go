@@ -59,6 +59,9 @@ type templateEntry struct {
 // cloning fails: migrate must close every connection it opens.
 func Database(t testing.TB, migrate MigrateFunc) string {
 	t.Helper()
+	if migrate == nil {
+		t.Fatalf("testpg: Database needs a migrate function")
+	}
 	admin := ServerURL(t)
 	pool, err := adminPool(admin)
 	if err != nil {
@@ -98,7 +101,7 @@ func Database(t testing.TB, migrate MigrateFunc) string {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("testpg: kept database %s of the failed test for inspection: %s", name, url)
+			t.Logf("testpg: kept database %s of the failed test for inspection: %s", name, redact(url))
 			return
 		}
 		// t.Context is already cancelled when clean-ups run.

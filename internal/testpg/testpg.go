@@ -1,8 +1,9 @@
 // Package testpg owns the PostgreSQL server that tests run against and the
 // isolated databases they get from it.
 //
-// A package whose tests need PostgreSQL calls [Main] from its TestMain, so
-// that a throwaway cluster started for the run is stopped when it ends:
+// A package whose tests need PostgreSQL calls [Main] (or [Run]) from its
+// TestMain, so that a throwaway cluster started for the run is stopped, and
+// its directory removed, when the run ends:
 //
 //	func TestMain(m *testing.M) { testpg.Main(m) }
 //
@@ -20,6 +21,15 @@
 //     under /usr/lib/postgresql/*/bin or on PATH (initdb and postgres), in a
 //     temporary directory, on a free port of 127.0.0.1, with fsync off. When
 //     the tests run as root the cluster runs as the user nobody.
+//
+// A throwaway cluster belongs to one test process (go test runs one per
+// package). Without Main, or when the process is killed (by -timeout, say),
+// the postmaster is still told to quit as the process dies (Linux), and its
+// directory, edupulse-testpg-* under the temporary directory, is removed by
+// the next run that starts a cluster. To exercise this path on a machine
+// that has a server on port 5432:
+//
+//	EDUPULSE_TESTPG_FORCE_LOCAL=1 go test ./internal/testpg/
 //
 // When none of them works the test fails with a message saying how to
 // provide a server. EDUPULSE_SKIP_POSTGRES=1 turns that failure into a skip:
@@ -88,9 +98,17 @@ func ServerURL(tb testing.TB) string {
 	return server.url
 }
 
-// Main runs the tests of a package and then stops the throwaway cluster, if
-// this process started one, and exits. Call it from TestMain.
+// Main runs the tests of a package, then stops the throwaway cluster if this
+// process started one, and exits with the tests' status. Call it from
+// TestMain.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main without the exit, for a TestMain that does more after the
+// tests (a goroutine-leak check, say: once Run returns, nothing of this
+// package is left running). It returns the status to exit with.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if err := shutdown(); err != nil {
 		fmt.Fprintf(os.Stderr, "testpg: %v\n", err)
@@ -98,7 +116,7 @@ func Main(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // shutdown releases what this process holds on the server: the admin pool
@@ -166,4 +184,14 @@ func withDatabase(connString, name string) (string, error) {
 	}
 	// keyword/value: a later keyword overrides an earlier one.
 	return strings.TrimSpace(connString) + " dbname=" + name, nil
+}
+
+// redact hides the password of a URL before it is logged; keyword/value
+// strings are not logged at all.
+func redact(connString string) string {
+	u, err := url.Parse(connString)
+	if err != nil || u.Scheme == "" {
+		return "(connection string not shown)"
+	}
+	return u.Redacted()
 }

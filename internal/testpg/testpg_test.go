@@ -66,7 +66,7 @@ func TestServerURLAnswers(t *testing.T) {
 	var one int
 	require.NoError(t, connect(t, url).QueryRow(context.Background(), "SELECT 1").Scan(&one))
 	require.Equal(t, 1, one)
-	t.Logf("server %s, throwaway cluster: %v", url, server.cluster != nil)
+	t.Logf("server %s, throwaway cluster: %v", redact(url), server.cluster != nil)
 	if os.Getenv(EnvForceLocal) == "1" && os.Getenv(EnvURL) == "" {
 		require.NotNil(t, server.cluster, "%s=1 starts a throwaway cluster", EnvForceLocal)
 		var dataDir string
@@ -217,6 +217,13 @@ func TestTemplateNameDependsOnMigrateFunc(t *testing.T) {
 	require.NotEqual(t, keyA, keyB)
 	require.Equal(t, a, again)
 	require.LessOrEqual(t, len(a), 63, "PostgreSQL truncates longer identifiers")
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "postgres://u:xxxxx@h/db", redact("postgres://u:secret@h/db"))
+	require.Equal(t, "postgres://u@h/db?sslmode=disable", redact("postgres://u@h/db?sslmode=disable"))
+	require.NotContains(t, redact("host=h password=secret"), "secret")
 }
 
 func TestWithDatabase(t *testing.T) {

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	edupulse "github.com/edupulse/edupulse-live"
+	"github.com/edupulse/edupulse-live/graph"
+	"github.com/edupulse/edupulse-live/internal/app"
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/config"
+	"github.com/edupulse/edupulse-live/internal/server"
+	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+)
+
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger.Info("starting", "config", cfg.String())
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	tokens, devTokens, err := identity(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	svc := app.New(st)
+	handler := server.New(server.Options{
+		GraphQL:   graph.NewHandler(svc, graph.Options{Logger: logger, Registry: reg}),
+		Schema:    edupulse.Schema,
+		Tokens:    tokens,
+		Ready:     st.Ping,
+		Logger:    logger,
+		Registry:  reg,
+		DevTokens: devTokens,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("EDUPULSE_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "edupulse: listening on %s (playground at %s/)\n", url, url)
+	if devTokens != nil {
+		fmt.Fprintln(stdout, "edupulse: development mode (EDUPULSE_JWT_SECRET unset); tokens valid 24h:")
+		for _, role := range []string{"teacher", "student", "admin"} {
+			fmt.Fprintf(stdout, "  %-8s %s\n", role, devTokens[role])
+		}
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "dev_mode", cfg.DevMode())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("EDUPULSE_DATA_DIR: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqliteFile))
+}
+
+// identity returns the token verifier and, in development mode, a token
+// per role. The development secret is random but kept in the data dir, so
+// that printed tokens (and the dev users' ids) survive a restart.
+func identity(cfg config.Config) (*auth.Tokens, map[string]string, error) {
+	if !cfg.DevMode() {
+		t, err := auth.NewTokens([]byte(cfg.JWTSecret))
+		if err != nil {
+			return nil, nil, fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
+		}
+		return t, nil, nil
+	}
+	secret, err := devSecret(cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := auth.NewTokens(secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	dev := map[string]string{}
+	for _, role := range []auth.Role{auth.RoleTeacher, auth.RoleStudent, auth.RoleAdmin} {
+		id := uuid.NewSHA1(uuid.NameSpaceOID, append(append([]byte{}, secret...), role...))
+		tok, err := t.Issue(auth.Actor{ID: id, Role: role}, 24*time.Hour)
+		if err != nil {
+			return nil, nil, err
+		}
+		dev[string(role)] = tok
+	}
+	return t, dev, nil
+}
+
+func devSecret(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "dev-jwt-secret")
+	if raw, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(raw)); len(s) >= config.MinSecretBytes {
+			return []byte(s), nil
+		}
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, err
+	}
+	s := hex.EncodeToString(buf)
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("EDUPULSE_DATA_DIR: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write development secret: %w", err)
+	}
+	return []byte(s), nil
+}

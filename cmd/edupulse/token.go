@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edupulse/edupulse-live/internal/auth"
+)
+
+func token(args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	sub := fs.String("sub", "", "the actor's UUID")
+	role := fs.String("role", "", "student, teacher or admin")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	secret := getenv("EDUPULSE_JWT_SECRET")
+	if secret == "" {
+		return errors.New("EDUPULSE_JWT_SECRET is not set (in development mode the server prints tokens at start)")
+	}
+	id, err := uuid.Parse(*sub)
+	if err != nil {
+		return fmt.Errorf("--sub must be a UUID: %w", err)
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return fmt.Errorf("--role: %w", err)
+	}
+	tokens, err := auth.NewTokens([]byte(secret))
+	if err != nil {
+		return fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
+	}
+	tok, err := tokens.Issue(auth.Actor{ID: id, Role: r}, *ttl)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

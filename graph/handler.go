@@ -1,0 +1,125 @@
+// Package graph is the GraphQL layer: the gqlgen executable schema generated
+// from schema.graphqls, its resolvers (thin: parse, call an app use case,
+// map the result), and the HTTP handler that serves it with the error
+// presenter, limits, metrics and dataloaders the contract needs.
+//
+// Authentication is the caller's job: the HTTP (and, later, websocket)
+// layer verifies the bearer token and puts the actor in the request context
+// with auth.WithActor, and the correlation id with reqctx.WithCorrelationID.
+// Every query and mutation then requires an actor (UNAUTHENTICATED
+// otherwise); introspection does not.
+package graph
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/edupulse/edupulse-live/internal/app"
+)
+
+// Defaults of Options.
+const (
+	// DefaultComplexityLimit admits the largest page (100) of events with
+	// every field and every payload variant selected (about 4,400): a
+	// connection weighs `first` × its selection, so what it bounds is the
+	// number of values an operation can make the server produce.
+	DefaultComplexityLimit = 5000
+	// DefaultDepthLimit admits pulses → events → payload → pulse →
+	// responses, the deepest path a client has a reason to ask for.
+	DefaultDepthLimit = 12
+	// DefaultQueryCacheSize is the number of parsed and validated query
+	// documents kept.
+	DefaultQueryCacheSize = 1000
+	// DefaultParserTokenLimit bounds the work of parsing one document.
+	DefaultParserTokenLimit = 15000
+)
+
+// Options configure NewHandler. The zero value is usable: defaults apply.
+type Options struct {
+	// Logger receives internal errors and panics (with the correlation id);
+	// slog.Default() when nil.
+	Logger *slog.Logger
+	// Registry registers the per-operation metrics; nil keeps them
+	// unregistered.
+	Registry prometheus.Registerer
+	// ComplexityLimit bounds an operation's complexity; 0 means
+	// DefaultComplexityLimit.
+	ComplexityLimit int
+	// DepthLimit bounds how deep an operation's fields nest; 0 means
+	// DefaultDepthLimit.
+	DepthLimit int
+	// PersistedQueryCacheSize enables automatic persisted queries (Apollo's
+	// APQ extension) with a cache of that many queries; 0 leaves them off.
+	PersistedQueryCacheSize int
+	// Transports are tried before the HTTP ones (OPTIONS, GET, POST). This
+	// is where the websocket transport for subscriptions plugs in: its
+	// Supports matches only upgrade requests, which GET and POST refuse.
+	Transports []graphql.Transport
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ComplexityLimit == 0 {
+		o.ComplexityLimit = DefaultComplexityLimit
+	}
+	if o.DepthLimit == 0 {
+		o.DepthLimit = DefaultDepthLimit
+	}
+	return o
+}
+
+// NewHandler returns the GraphQL endpoint (POST and GET /query) serving svc.
+// It panics only on a programming error: metrics that clash with other
+// collectors of opts.Registry.
+func NewHandler(svc *app.Service, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		panic(fmt.Sprintf("graph: register metrics: %v", err))
+	}
+
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{svc: svc},
+		Complexity: complexity(),
+	}))
+	for _, t := range opts.Transports {
+		srv.AddTransport(t)
+	}
+	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
+	srv.SetParserTokenLimit(DefaultParserTokenLimit)
+	srv.SetValidationRulesFn(validationRules)
+	srv.SetErrorPresenter(presenter(opts.Logger))
+	srv.SetRecoverFunc(recoverFunc(opts.Logger))
+
+	srv.Use(extension.Introspection{})
+	if opts.PersistedQueryCacheSize > 0 {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
+	}
+	// After APQ, which may fill the query in from its cache.
+	srv.Use(requireQuery{})
+	// Cheapest refusals first: a mutation over GET, no actor, then too
+	// deep, then too complex.
+	srv.Use(queriesOnlyOverGET{})
+	srv.Use(requireActor{})
+	srv.Use(depthLimit{Max: opts.DepthLimit})
+	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(m)
+	srv.AroundResponses(installLoaders(svc.Store()))
+
+	return httpFront(srv)
+}

@@ -1,0 +1,98 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// loaders batch the by-id reads of one response: the pulses and responses
+// that the events of a page point to are read in one query each, however
+// many events the page holds.
+type loaders struct {
+	pulses    *dataloadgen.Loader[uuid.UUID, store.Pulse]
+	responses *dataloadgen.Loader[uuid.UUID, store.Response]
+}
+
+// loaderWait is how long a loader collects keys before it queries. gqlgen
+// resolves a list's items concurrently, so they all ask within microseconds.
+const loaderWait = 2 * time.Millisecond
+
+// loaderBatch caps the ids of one query (three pages of the largest size).
+const loaderBatch = 300
+
+func newLoaders(r store.Reader) *loaders {
+	return &loaders{
+		pulses: dataloadgen.NewMappedLoader(r.PulsesByID,
+			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
+		responses: dataloadgen.NewMappedLoader(r.ResponsesByID,
+			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
+	}
+}
+
+type loadersKey struct{}
+
+// installLoaders gives each response fresh loaders: one per query or
+// mutation, one per subscription event (so that a long subscription never
+// serves a pulse from a stale cache).
+func installLoaders(r store.Reader) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(context.WithValue(ctx, loadersKey{}, newLoaders(r)))
+	}
+}
+
+// loaders returns the loaders of the current response. Outside NewHandler's
+// middleware (which always installs them) it falls back to loaders of its
+// own: correct, only unbatched.
+func (r *Resolver) loaders(ctx context.Context) *loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+		return l
+	}
+	return newLoaders(r.svc.Store())
+}
+
+// pulse loads a pulse; ok is false when it does not exist.
+func (l *loaders) pulse(ctx context.Context, id uuid.UUID) (store.Pulse, bool, error) {
+	p, err := l.pulses.Load(ctx, id)
+	return found(p, err)
+}
+
+// response loads a response; ok is false when it does not exist.
+func (l *loaders) response(ctx context.Context, id uuid.UUID) (store.Response, bool, error) {
+	r, err := l.responses.Load(ctx, id)
+	return found(r, err)
+}
+
+func found[T any](v T, err error) (T, bool, error) {
+	var zero T
+	switch {
+	case err == nil:
+		return v, true, nil
+	case errors.Is(err, dataloadgen.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return zero, false, nil
+	default:
+		return zero, false, err
+	}
+}
+
+// primePulse replaces what the loader holds for p after a mutation changed
+// it, so later fields of the same response see the new state.
+func (l *loaders) primePulse(p store.Pulse) {
+	l.pulses.Clear(p.ID)
+	l.pulses.Prime(p.ID, p)
+}
+
+// forgetPulse drops a pulse whose row a mutation changed (a response
+// counted on it).
+func (l *loaders) forgetPulse(id uuid.UUID) { l.pulses.Clear(id) }
+
+func (l *loaders) primeResponse(r store.Response) {
+	l.responses.Clear(r.ID)
+	l.responses.Prime(r.ID, r)
+}

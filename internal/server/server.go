@@ -1,0 +1,113 @@
+// Package server is the HTTP face of the edupulse binary: the routes of the
+// contract's §1 on one net/http ServeMux, the middleware every request goes
+// through (correlation id, access log, metrics, panic recovery) and the one
+// the GraphQL endpoint adds (bearer authentication, body limit), the health
+// and readiness probes, the Prometheus endpoint and the GraphiQL playground,
+// whose assets are embedded in the binary so that it works offline.
+//
+// It owns no GraphQL logic: the GraphQL handler, the schema text, the token
+// verifier and the readiness check are handed in through Options, so that
+// this package can be tested with stubs and cmd/edupulse decides what is
+// wired to what.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/edupulse/edupulse-live/internal/auth"
+)
+
+// DefaultMaxBodyBytes bounds a GraphQL request body when Options.MaxBodyBytes
+// is zero. A query document with its variables is a few kilobytes; a
+// megabyte leaves ample room while keeping a client from making us buffer
+// and parse arbitrarily large JSON.
+const DefaultMaxBodyBytes int64 = 1 << 20
+
+// Options is what New wires together. GraphQL and Tokens are required.
+type Options struct {
+	// GraphQL serves POST /query and GET /query, websocket upgrades
+	// included. It finds the caller with auth.ActorFrom and the correlation
+	// id with reqctx.CorrelationID.
+	GraphQL http.Handler
+	// Schema is the SDL served at GET /schema.graphql.
+	Schema []byte
+	// Tokens verifies the bearer tokens of HTTP requests.
+	Tokens *auth.Tokens
+	// Ready reports whether the store and the bus are reachable; nil means
+	// always ready. It is called with a 2 s deadline.
+	Ready func(ctx context.Context) error
+	// Logger receives the access log and the errors behind 500 and 503
+	// answers; nil means slog.Default().
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and is what GET /metrics exposes;
+	// nil means a private registry (tests).
+	Registry *prometheus.Registry
+	// MaxBodyBytes bounds a /query request body; zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// DevTokens maps a role name to a ready-made token. Only development
+	// mode sets it: the playground then prefills its headers editor with the
+	// teacher's token and offers all of them. Leave it nil in production,
+	// where the page would hand them to anyone who can reach it.
+	DevTokens map[string]string
+}
+
+// New returns the handler of the whole HTTP listener. It panics when a
+// required option is missing: that is a wiring mistake in main, better
+// found at start than on the first request.
+func New(o Options) http.Handler {
+	if o.GraphQL == nil {
+		panic("server: Options.GraphQL is required")
+	}
+	if o.Tokens == nil {
+		panic("server: Options.Tokens is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+
+	pg, err := newPlayground(o.DevTokens)
+	if err != nil {
+		// Only an embedded file or the embedded template can be at fault,
+		// and the tests render both.
+		panic("server: " + err.Error())
+	}
+
+	mux := http.NewServeMux()
+
+	query := authenticate(o.Tokens, o.Logger, limitBody(o.MaxBodyBytes, o.GraphQL))
+	mux.Handle("POST /query", query)
+	mux.Handle("GET /query", query)
+
+	mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(o.Schema)
+	})
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(o.Ready, o.Logger))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		// Serve what could be gathered rather than nothing when one
+		// collector fails.
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+
+	// {$} makes "/" match only itself: without it every unknown path would
+	// answer with the playground instead of 404.
+	mux.Handle("GET /{$}", pg.page())
+	mux.Handle("GET "+assetPrefix+"{name}", pg.assets())
+
+	m := newMetrics(o.Registry)
+	return withCorrelationID(observe(o.Logger, m, recoverPanics(o.Logger, mux)))
+}
