@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,8 +75,8 @@ func start(t *testing.T, bin, dir string) *process {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "EDUPULSE_HTTP_ADDR=127.0.0.1:0"}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	p := &process{cmd: cmd, tokens: map[string]string{}, exited: make(chan error, 1)}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -94,7 +95,9 @@ func start(t *testing.T, bin, dir string) *process {
 	for p.url == "" || len(p.tokens) < 3 {
 		select {
 		case line, ok := <-lines:
-			require.True(t, ok, "the server exited early: %s", stderr.String())
+			if !ok {
+				t.Fatalf("the server exited early: %s", stderr)
+			}
 			if m := listening.FindStringSubmatch(line); m != nil {
 				p.url = m[1]
 			}
@@ -102,7 +105,7 @@ func start(t *testing.T, bin, dir string) *process {
 				p.tokens[f[0]] = f[1]
 			}
 		case <-deadline:
-			t.Fatalf("the server did not start: %s", stderr.String())
+			t.Fatalf("the server did not start: %s", stderr)
 		}
 	}
 	go func() {
@@ -163,4 +166,23 @@ func subject(t *testing.T, token string) string {
 	var claims struct{ Sub string }
 	require.NoError(t, json.Unmarshal(raw, &claims))
 	return claims.Sub
+}
+
+// syncBuffer collects the child's stderr, written by exec's copying
+// goroutine while the test may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

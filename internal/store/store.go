@@ -139,6 +139,9 @@ type Reader interface {
 	// EventsAfter lists published events with Position > position, in
 	// position order: the replay half of a resumed subscription.
 	EventsAfter(ctx context.Context, position int64, limit int) ([]event.Envelope, error)
+	// LastPosition is the highest position handed out so far (0 when none):
+	// every event up to it can be read with EventsAfter.
+	LastPosition(ctx context.Context) (int64, error)
 }
 
 // Store is a backend.

@@ -188,3 +188,9 @@ func utc(p store.Pulse) store.Pulse {
 	}
 	return p
 }
+
+func (s *Store) LastPosition(ctx context.Context) (int64, error) {
+	var last int64
+	err := s.pool.QueryRow(ctx, `SELECT last_position FROM relay_state`).Scan(&last)
+	return last, translate(err)
+}

@@ -237,3 +237,12 @@ func scanEvent(row scanner) (event.Envelope, error) {
 	e.Position = position.Int64
 	return e, nil
 }
+
+func (s *Store) LastPosition(ctx context.Context) (int64, error) {
+	var last int64
+	err := s.r.QueryRowContext(ctx, `SELECT last_position FROM relay_state WHERE singleton = 1`).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("last position: %w", err)
+	}
+	return last, nil
+}

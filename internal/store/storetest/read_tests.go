@@ -137,6 +137,10 @@ func testOutboxClaimAndAck(t *testing.T, s store.Store) {
 		_, ev := createPulse(t, s, teacher, epoch.Add(time.Duration(i)*time.Second))
 		written = append(written, ev)
 	}
+	last, err := s.LastPosition(ctx(t))
+	require.NoError(t, err)
+	require.Zero(t, last, "no position before the first claim")
+
 	ob, err := s.AcquireOutbox(ctx(t))
 	require.NoError(t, err)
 	defer ob.Release()
@@ -162,6 +166,10 @@ func testOutboxClaimAndAck(t *testing.T, s store.Store) {
 	rest, err := ob.Claim(ctx(t), 10)
 	require.NoError(t, err)
 	require.Equal(t, again[2:], rest)
+
+	last, err = s.LastPosition(ctx(t))
+	require.NoError(t, err)
+	require.EqualValues(t, 5, last)
 
 	// Published positions are readable for a resume.
 	after, err := s.EventsAfter(ctx(t), 2, 10)
