@@ -1,0 +1,230 @@
+// Package live is the in-process fan-out of committed events to
+// subscribers. One bus consumer per instance feeds the hub; the hub keeps
+// the global position order (positions are contiguous, so a gap is seen
+// and filled from the store, and a duplicate is dropped), works out each
+// event's audience once, and hands the event to every matching subscriber
+// through a bounded queue. A subscriber that falls behind its queue is cut
+// off with ErrSlowConsumer and a cursor to resume from; it never slows the
+// hub or the other subscribers.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// Reader is what the hub reads from the store: replays, gap fills, and the
+// rows that events point to.
+type Reader interface {
+	EventsAfter(ctx context.Context, position int64, limit int) ([]event.Envelope, error)
+	LastPosition(ctx context.Context) (int64, error)
+	Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
+	PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Pulse, error)
+	ResponsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Response, error)
+}
+
+// Options tune a Hub; zero values take the defaults.
+type Options struct {
+	// Buffer is how many events may wait for one subscriber before it is
+	// cut off as a slow consumer (default 1024).
+	Buffer int
+	// SyncInterval is how often the hub checks the store for events the bus
+	// has not brought (a message lost, or the bus down): default 1 s.
+	SyncInterval time.Duration
+	Logger       *slog.Logger
+	Metrics      *Metrics
+}
+
+// Hub fans events out to subscribers.
+type Hub struct {
+	r      Reader
+	opts   Options
+	log    *slog.Logger
+	shared *Shared
+	m      *Metrics
+
+	// ingest serialises Deliver and the store sync, so events are handed
+	// out strictly in position order.
+	ingest sync.Mutex
+
+	mu   sync.Mutex
+	head int64 // the last position handed out
+	subs map[*Subscription]struct{}
+}
+
+// New returns a hub whose head is the store's last position: subscribers
+// get what is committed from now on (or replay from a cursor).
+func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
+	if o.Buffer <= 0 {
+		o.Buffer = 1024
+	}
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	head, err := r.LastPosition(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("live: %w", err)
+	}
+	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics,
+		head: head, subs: map[*Subscription]struct{}{}}, nil
+}
+
+// Shared is the cache of rows that events point to, loaded once per event
+// for all subscribers; the GraphQL loaders read it before the store.
+func (h *Hub) Shared() *Shared { return h.shared }
+
+// Head is the last position handed out.
+func (h *Hub) Head() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.head
+}
+
+// Deliver takes one event from the bus. Positions at or below the head are
+// duplicates (a redelivery, or an event the store sync already handed out);
+// a position past head+1 reveals a gap, filled from the store first.
+func (h *Hub) Deliver(ctx context.Context, e event.Envelope) error {
+	if e.Position <= 0 {
+		return fmt.Errorf("live: event %s has no position", e.ID)
+	}
+	h.ingest.Lock()
+	defer h.ingest.Unlock()
+	head := h.Head()
+	if e.Position <= head {
+		h.m.duplicate()
+		return nil
+	}
+	if e.Position > head+1 {
+		if err := h.catchUp(ctx, e.Position-1); err != nil {
+			return err
+		}
+	}
+	h.fanOut(ctx, e)
+	return nil
+}
+
+// Sync hands out whatever the store has past the head: events whose bus
+// message was lost or is late, or every event while the bus is down.
+func (h *Hub) Sync(ctx context.Context) error {
+	last, err := h.r.LastPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	h.ingest.Lock()
+	defer h.ingest.Unlock()
+	return h.catchUp(ctx, last)
+}
+
+// Run syncs with the store every SyncInterval until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	t := time.NewTicker(h.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := h.Sync(ctx); err != nil && ctx.Err() == nil {
+				h.log.Warn("live: store sync failed", "err", err)
+			}
+		}
+	}
+}
+
+// catchUp hands out events from the store up to position `to`. Called with
+// ingest held.
+func (h *Hub) catchUp(ctx context.Context, to int64) error {
+	for head := h.Head(); head < to; head = h.Head() {
+		evs, err := h.r.EventsAfter(ctx, head, int(min(to-head, 500)))
+		if err != nil {
+			return fmt.Errorf("live: fill positions %d..%d: %w", head+1, to, err)
+		}
+		if len(evs) == 0 || evs[0].Position != head+1 {
+			// Positions become visible in order, so this is a store that
+			// has not caught up with what we were told; try again later.
+			return fmt.Errorf("live: position %d is not readable yet", head+1)
+		}
+		h.m.filled(len(evs))
+		for _, e := range evs {
+			h.fanOut(ctx, e)
+		}
+	}
+	return nil
+}
+
+// fanOut prepares e once (its audience, the rows it points to) and queues
+// it for every subscriber that matches and may see it.
+func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
+	au := h.audience(ctx, e)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.accepts(e, au) && !s.enqueue(e) {
+			h.cutLocked(s)
+		}
+	}
+	h.head = e.Position
+}
+
+// audience works out who may see e, loading the pulse (for its teacher)
+// and the response it points to once, into the shared cache.
+func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
+	var teacher uuid.UUID
+	switch p := e.Payload.(type) {
+	case event.LearningPulseResponded:
+		if pl, ok := h.shared.pulse(ctx, h.r, p.PulseID); ok {
+			teacher = pl.TeacherID
+		}
+		h.shared.response(ctx, h.r, p.ResponseID)
+	case event.LearningPulseCreated:
+		h.shared.pulse(ctx, h.r, p.PulseID)
+	case event.LearningPulseClosed:
+		h.shared.forgetPulse(p.PulseID) // closedAt changed
+		h.shared.pulse(ctx, h.r, p.PulseID)
+	}
+	return auth.AudienceOf(e, teacher)
+}
+
+func (h *Hub) cutLocked(s *Subscription) {
+	delete(h.subs, s)
+	h.m.slowConsumer()
+	h.m.subscriptions(len(h.subs))
+	s.cut()
+}
+
+func (h *Hub) remove(s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[s]; ok {
+		delete(h.subs, s)
+		h.m.subscriptions(len(h.subs))
+	}
+}
+
+// ErrSlowConsumer ends a subscription whose queue overflowed.
+var ErrSlowConsumer = errors.New("subscriber too slow: resubscribe with lastCursor")
+
+// EndError tells how a subscription ended, with where to resume.
+type EndError struct {
+	Err error
+	// Last is the last event delivered, if any; otherwise resume from
+	// Position.
+	Last     *event.Envelope
+	Position int64
+}
+
+func (e *EndError) Error() string { return e.Err.Error() }
+func (e *EndError) Unwrap() error { return e.Err }

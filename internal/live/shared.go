@@ -1,0 +1,90 @@
+package live
+
+import (
+	"context"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// Shared holds the rows recent events point to (pulses, responses), loaded
+// once per event for every subscriber instead of once per subscriber. It
+// keeps two generations of at most size entries each: cheap, bounded, and
+// recent rows stay.
+type Shared struct {
+	mu        sync.Mutex
+	size      int
+	pulses    [2]map[uuid.UUID]store.Pulse
+	responses [2]map[uuid.UUID]store.Response
+}
+
+func newShared(size int) *Shared {
+	return &Shared{size: size,
+		pulses:    [2]map[uuid.UUID]store.Pulse{{}, {}},
+		responses: [2]map[uuid.UUID]store.Response{{}, {}}}
+}
+
+// Pulse returns a cached pulse.
+func (c *Shared) Pulse(id uuid.UUID) (store.Pulse, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return lookup(c.pulses, id)
+}
+
+// Response returns a cached response.
+func (c *Shared) Response(id uuid.UUID) (store.Response, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return lookup(c.responses, id)
+}
+
+func (c *Shared) forgetPulse(id uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pulses[0], id)
+	delete(c.pulses[1], id)
+}
+
+func (c *Shared) pulse(ctx context.Context, r Reader, id uuid.UUID) (store.Pulse, bool) {
+	if p, ok := c.Pulse(id); ok {
+		return p, true
+	}
+	m, err := r.PulsesByID(ctx, []uuid.UUID{id})
+	p, ok := m[id]
+	if err != nil || !ok {
+		return store.Pulse{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	put(&c.pulses, c.size, id, p)
+	return p, true
+}
+
+func (c *Shared) response(ctx context.Context, r Reader, id uuid.UUID) {
+	if _, ok := c.Response(id); ok {
+		return
+	}
+	m, err := r.ResponsesByID(ctx, []uuid.UUID{id})
+	if rs, ok := m[id]; err == nil && ok {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		put(&c.responses, c.size, id, rs)
+	}
+}
+
+func lookup[V any](gens [2]map[uuid.UUID]V, id uuid.UUID) (V, bool) {
+	if v, ok := gens[0][id]; ok {
+		return v, true
+	}
+	v, ok := gens[1][id]
+	return v, ok
+}
+
+func put[V any](gens *[2]map[uuid.UUID]V, size int, id uuid.UUID, v V) {
+	if len(gens[0]) >= size {
+		gens[1], gens[0] = gens[0], map[uuid.UUID]V{}
+	}
+	gens[0][id] = v
+}
