@@ -1,0 +1,366 @@
+package relay_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/edupulse/edupulse-live/internal/bus"
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/relay"
+	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+	"github.com/edupulse/edupulse-live/internal/testpg"
+)
+
+// The package's TestMain belongs to testpg (it stops a throwaway
+// PostgreSQL cluster after the run), so leaks are checked per top-level
+// test instead, by checkLeaks. Top-level tests therefore run one after
+// the other; the backends of one test run in parallel.
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+// checkLeaks fails t when goroutines started during it outlive it. Call it
+// first, so that its check runs after every other cleanup.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	opts := []goleak.Option{
+		goleak.IgnoreCurrent(),
+		// testpg's admin pool, created by the first test that needs a
+		// database and kept for the whole run. (The relay opens no pool.)
+		goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
+		// testpg's throwaway cluster, when it started one.
+		goleak.IgnoreAnyFunction("github.com/edupulse/edupulse-live/internal/testpg.startChild.func1"),
+	}
+	t.Cleanup(func() { goleak.VerifyNone(t, opts...) })
+}
+
+type backend struct {
+	name string
+	open func(t *testing.T) store.Store
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "edupulse.db"))
+		require.NoError(t, err)
+		t.Cleanup(s.Close)
+		return s
+	}},
+	{"postgres", func(t *testing.T) store.Store { return openPostgres(t, testpg.Database(t, postgres.Migrate)) }},
+}
+
+func openPostgres(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url, postgres.Options{})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// eachBackend runs fn against a fresh store of every backend, in parallel.
+func eachBackend(t *testing.T, fn func(t *testing.T, st store.Store)) {
+	checkLeaks(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, b.open(t))
+		})
+	}
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// natsBus is an embedded server and a connection to it.
+type natsBus struct {
+	dir string
+	srv *bus.Embedded
+	bus *bus.Bus
+}
+
+func startBus(t testing.TB) *natsBus {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := bus.StartEmbedded(dir)
+	require.NoError(t, err)
+	nb := &natsBus{dir: dir, srv: srv}
+	t.Cleanup(func() { nb.srv.Shutdown() })
+	nb.bus = connect(t, srv.ClientURL())
+	require.NoError(t, nb.bus.EnsureStream(ctx(t), 1))
+	return nb
+}
+
+func connect(t testing.TB, url string) *bus.Bus {
+	t.Helper()
+	b, err := bus.Connect(ctx(t), url, t.Name(),
+		bus.WithReconnectWait(20*time.Millisecond, 10*time.Millisecond),
+		bus.WithAckTimeout(2*time.Second),
+		bus.WithLogger(quiet))
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	return b
+}
+
+// recorder collects what a relay reports through OnPublished, and lets a
+// test wait for it.
+type recorder struct {
+	mu      sync.Mutex
+	entries []store.OutboxEntry
+	changed chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
+
+func (r *recorder) add(entries []store.OutboxEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.entries = append(r.entries, entries...)
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.entries)
+}
+
+// waitFor waits until n entries were published and returns them.
+func (r *recorder) waitFor(t *testing.T, n int) []store.OutboxEntry {
+	t.Helper()
+	timeout := time.NewTimer(40 * time.Second)
+	defer timeout.Stop()
+	for {
+		r.mu.Lock()
+		if len(r.entries) >= n {
+			out := append([]store.OutboxEntry(nil), r.entries...)
+			r.mu.Unlock()
+			return out
+		}
+		ch, have := r.changed, len(r.entries)
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timeout.C:
+			t.Fatalf("%d of %d entries published before the timeout", have, n)
+		}
+	}
+}
+
+// runner is a relay running in a goroutine.
+type runner struct {
+	*relay.Relay
+	rec    *recorder
+	reg    *prometheus.Registry
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startRelay(t *testing.T, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
+	t.Helper()
+	return startRelayIn(t, context.Background(), st, pub, opts)
+}
+
+// startRelayIn runs the relay until parent ends or it is stopped.
+func startRelayIn(t *testing.T, parent context.Context, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
+	t.Helper()
+	rn := &runner{rec: newRecorder(), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	next := opts.OnPublished
+	opts.OnPublished = func(entries []store.OutboxEntry) {
+		rn.rec.add(entries)
+		if next != nil {
+			next(entries)
+		}
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 100 * time.Millisecond
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 200 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = quiet
+	}
+	opts.Registerer = rn.reg
+	r, err := relay.New(st, pub, opts)
+	require.NoError(t, err)
+	rn.Relay = r
+	var c context.Context
+	c, rn.cancel = context.WithCancel(parent)
+	go func() { rn.done <- r.Run(c) }()
+	t.Cleanup(func() { rn.stop(t) })
+	return rn
+}
+
+// stop cancels the relay and waits for Run to return.
+func (rn *runner) stop(t *testing.T) {
+	t.Helper()
+	rn.cancel()
+	select {
+	case err, ok := <-rn.done:
+		if ok {
+			require.NoError(t, err)
+			close(rn.done)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("relay did not stop")
+	}
+}
+
+// metric reads a counter or gauge of the relay.
+func (rn *runner) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	families, err := rn.reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if c := m.GetCounter(); c != nil {
+			return c.GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// streamMessages reads the whole stream in order.
+func streamMessages(t *testing.T, js jetstream.JetStream) []*jetstream.RawStreamMsg {
+	t.Helper()
+	s, err := js.Stream(ctx(t), bus.StreamName)
+	require.NoError(t, err)
+	info, err := s.Info(ctx(t))
+	require.NoError(t, err)
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx(t), seq)
+		require.NoError(t, err)
+		out = append(out, m)
+	}
+	return out
+}
+
+// requireExactlyOnce checks that the stream holds exactly the events ids,
+// each once, in increasing position order, and returns the stream's
+// messages by event id.
+func requireExactlyOnce(t *testing.T, msgs []*jetstream.RawStreamMsg, ids []uuid.UUID) map[uuid.UUID]*jetstream.RawStreamMsg {
+	t.Helper()
+	byID := make(map[uuid.UUID]*jetstream.RawStreamMsg, len(msgs))
+	var last int64
+	for _, m := range msgs {
+		id, err := uuid.Parse(m.Header.Get(bus.MsgIDHeader))
+		require.NoError(t, err)
+		require.NotContains(t, byID, id, "event %s stored twice", id)
+		byID[id] = m
+		pos, err := strconv.ParseInt(m.Header.Get(bus.PositionHeader), 10, 64)
+		require.NoError(t, err)
+		require.Greater(t, pos, last, "stream in position order")
+		last = pos
+	}
+	require.Len(t, msgs, len(ids))
+	for _, id := range ids {
+		require.Contains(t, byID, id, "event %s missing from the stream", id)
+	}
+	return byID
+}
+
+// requireOutboxEmpty checks, with the relay stopped, that nothing is left
+// to publish.
+func requireOutboxEmpty(t *testing.T, st store.Store) {
+	t.Helper()
+	ob, err := st.AcquireOutbox(ctx(t))
+	require.NoError(t, err)
+	defer ob.Release()
+	n, _, err := ob.Pending(ctx(t))
+	require.NoError(t, err)
+	require.Zero(t, n, "outbox not empty")
+}
+
+func pending(t *testing.T, st store.Store) int {
+	t.Helper()
+	ob, err := st.AcquireOutbox(ctx(t))
+	require.NoError(t, err)
+	defer ob.Release()
+	n, _, err := ob.Pending(ctx(t))
+	require.NoError(t, err)
+	return n
+}
+
+// writeLessons commits n LessonPublished events, one unit of work each.
+func writeLessons(t *testing.T, st store.Store, n int) []event.Envelope {
+	t.Helper()
+	teacher := uuid.New()
+	evs := make([]event.Envelope, n)
+	for i := range evs {
+		ev := event.New(event.LessonPublished{LessonID: uuid.New(), TeacherID: teacher}, event.Meta{ActorID: teacher}, time.Now())
+		_, _, err := st.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			return store.Outcome{ResourceID: ev.AggregateID, EventIDs: []uuid.UUID{ev.ID}}, tx.Append(ctx, store.ExpectNew, &ev)
+		})
+		require.NoError(t, err)
+		evs[i] = ev
+	}
+	return evs
+}
+
+func ids(evs []event.Envelope) []uuid.UUID {
+	out := make([]uuid.UUID, len(evs))
+	for i, e := range evs {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// createPulse and respond write the way the use cases do.
+func createPulse(t *testing.T, st store.Store) store.Pulse {
+	t.Helper()
+	teacher := uuid.New()
+	p := store.Pulse{ID: uuid.New(), TeacherID: teacher, Title: "Check-in", CreatedAt: event.Timestamp(time.Now())}
+	ev := event.New(event.LearningPulseCreated{PulseID: p.ID, TeacherID: teacher}, event.Meta{ActorID: teacher}, p.CreatedAt)
+	_, _, err := st.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		if err := tx.InsertPulse(ctx, p); err != nil {
+			return store.Outcome{}, err
+		}
+		return store.Outcome{ResourceID: p.ID}, tx.Append(ctx, store.ExpectNew, &ev)
+	})
+	require.NoError(t, err)
+	return p
+}
+
+func respond(ctx context.Context, st store.Store, pulseID, student uuid.UUID) (event.Envelope, error) {
+	ev := event.New(event.LearningPulseResponded{PulseID: pulseID, StudentID: student, ResponseID: uuid.New()},
+		event.Meta{ActorID: student}, time.Now())
+	_, _, err := st.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		p, err := tx.LockPulse(ctx, pulseID)
+		if err != nil {
+			return store.Outcome{}, err
+		}
+		if p.ClosedAt != nil {
+			return store.Outcome{}, store.ErrConflict
+		}
+		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
+			return store.Outcome{}, err
+		}
+		r := store.Response{ID: ev.Payload.(event.LearningPulseResponded).ResponseID, PulseID: pulseID,
+			StudentID: student, Answer: "42", CreatedAt: ev.OccurredAt, Seq: ev.Version}
+		return store.Outcome{ResourceID: r.ID}, tx.InsertResponse(ctx, r)
+	})
+	return ev, err
+}

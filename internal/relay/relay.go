@@ -1,0 +1,423 @@
+// Package relay publishes the transactional outbox to the bus: it takes the
+// outbox (one relay per database, the others wait as standbys), claims
+// batches of committed events in position order, publishes each batch with
+// acknowledged, de-duplicated publishes, and only then marks the batch
+// published in the store. A batch that fails is retried whole, after a
+// backoff, until it goes through; writers never wait for the bus.
+//
+// Exactly once in the stream follows from at-least-once publishing plus the
+// stream's de-duplication by event id (Nats-Msg-Id): a relay that dies
+// between publishing and marking leaves its batch claimed, and whoever
+// holds the outbox next republishes those same entries first, which the
+// stream recognises and does not store again.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edupulse/edupulse-live/internal/bus"
+	"github.com/edupulse/edupulse-live/internal/store"
+)
+
+// Publisher publishes a batch of messages in order and returns once every
+// one is acknowledged (see bus.Bus.PublishBatch, which implements it).
+type Publisher interface {
+	PublishBatch(ctx context.Context, msgs []bus.Message, window int) ([]bus.PubAck, error)
+}
+
+var _ Publisher = (*bus.Bus)(nil)
+
+// Options tune a Relay; zero values take the defaults.
+type Options struct {
+	// Batch is the most entries claimed and published at once (256).
+	Batch int
+	// Window is the most publishes awaiting their acknowledgement (256).
+	Window int
+	// PollInterval is how long the relay waits for a wake-up before it
+	// looks at the outbox anyway (1 s): the fallback for a lost wake-up.
+	PollInterval time.Duration
+	// MinBackoff and MaxBackoff bound the exponential, jittered pause
+	// before a failed batch is retried (50 ms, 5 s).
+	MinBackoff, MaxBackoff time.Duration
+	// HandOverAfter: when publishing has failed for this long, the relay
+	// lets go of the outbox, so that a standby that can reach the bus (this
+	// instance may be the one cut off) can take over (30 s; negative: never).
+	HandOverAfter time.Duration
+
+	// Notify, when set, is called for wake-ups (Wake) that arrive while
+	// this relay is a standby: the commit happened here but the leader runs
+	// elsewhere. Wire it to (*postgres.Store).Notify, and the store's
+	// Listen to WakeFromPeer. Wake-ups arriving while a Notify runs are
+	// merged into the next call, so a burst of commits costs one NOTIFY
+	// per round trip, not one per commit; the leader's own commits cost
+	// none.
+	Notify func(ctx context.Context) error
+
+	Logger *slog.Logger
+	// Registerer, when set, receives the relay's metrics.
+	Registerer prometheus.Registerer
+
+	// Test hooks. OnPublished runs after a batch is marked published;
+	// AfterPublish runs after a batch is acknowledged by the bus and before
+	// it is marked: an error from it abandons the batch unmarked, as a
+	// crash at that point would. OnPublishError reports a failed attempt
+	// (to be retried). OnLeader reports taking (true) and giving up (false,
+	// before the outbox is released) the outbox.
+	OnPublished    func(entries []store.OutboxEntry)
+	AfterPublish   func(entries []store.OutboxEntry) error
+	OnPublishError func(err error)
+	OnLeader       func(leading bool)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	if o.Window <= 0 {
+		o.Window = 256
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 50 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Second
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
+	if o.HandOverAfter == 0 {
+		o.HandOverAfter = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Relay is the outbox publisher. Create it with New, start it with Run.
+type Relay struct {
+	st   store.Store
+	pub  Publisher
+	opts Options
+	log  *slog.Logger
+	m    *metrics
+
+	// wake is signalled after a local commit, peer by another instance's
+	// NOTIFY. Both hold at most one pending signal: wake-ups merge.
+	wake, peer chan struct{}
+	running    atomic.Bool
+}
+
+// New returns a relay publishing st's outbox through pub. It fails only
+// when the metrics cannot be registered.
+func New(st store.Store, pub Publisher, opts Options) (*Relay, error) {
+	opts = opts.withDefaults()
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Relay{
+		st:   st,
+		pub:  pub,
+		opts: opts,
+		log:  opts.Logger.With("component", "relay"),
+		m:    m,
+		wake: make(chan struct{}, 1),
+		peer: make(chan struct{}, 1),
+	}, nil
+}
+
+// Wake tells the relay that an event was committed in this process. It
+// never blocks; call it after every commit.
+func (r *Relay) Wake() { signal(r.wake) }
+
+// WakeFromPeer tells the relay that another instance committed an event
+// (a LISTEN notification). Unlike Wake it is never forwarded with Notify.
+func (r *Relay) WakeFromPeer() { signal(r.peer) }
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// errHandOver ends a leadership that could not publish for too long.
+var errHandOver = errors.New("publishing has failed for too long; handing the outbox over")
+
+// Run waits to hold the outbox, then publishes it until ctx ends; it
+// returns nil then. When the store fails under it (the leader's connection
+// died), it releases the outbox and acquires it again. When ctx ends, a
+// store operation under way is finished (not cancelled) and a batch being
+// published is abandoned unmarked, unless all its acknowledgements were
+// in, in which case it is still marked; then the outbox is released.
+func (r *Relay) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("relay: Run called twice")
+	}
+	defer r.running.Store(false)
+	retry := newBackoff(r.opts.MinBackoff, r.opts.MaxBackoff)
+	for {
+		ob, err := r.acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Error("acquire outbox", "err", err)
+			if !sleep(ctx, retry.next()) {
+				return nil
+			}
+			continue
+		}
+		r.setLeader(true)
+		since := time.Now()
+		err = r.lead(ctx, ob)
+		r.setLeader(false)
+		ob.Release()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(since) > time.Minute {
+			retry.reset() // a failure after a long, healthy leadership
+		}
+		var pause time.Duration
+		if errors.Is(err, errHandOver) {
+			r.log.Warn("releasing the outbox", "err", err)
+			// Let a waiting standby get in first.
+			pause = min(r.opts.PollInterval, time.Second)
+		} else {
+			r.log.Error("outbox failed; acquiring it again", "err", err)
+			pause = retry.next()
+		}
+		if !sleep(ctx, pause) {
+			return nil
+		}
+	}
+}
+
+// acquire waits for the outbox. Meanwhile, local wake-ups are forwarded to
+// the leader elsewhere with Notify.
+func (r *Relay) acquire(ctx context.Context) (store.Outbox, error) {
+	if r.opts.Notify == nil {
+		return r.st.AcquireOutbox(ctx)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-r.wake:
+				if err := r.opts.Notify(fctx); err != nil && fctx.Err() == nil {
+					r.log.Warn("notify the leader", "err", err)
+				}
+			}
+		}
+	}()
+	ob, err := r.st.AcquireOutbox(ctx)
+	cancel()
+	<-done
+	return ob, err
+}
+
+func (r *Relay) setLeader(leading bool) {
+	if leading {
+		r.log.Info("holding the outbox")
+		r.m.leader.Set(1)
+	} else {
+		r.m.leader.Set(0)
+		// Only the leader reports the outbox, so sums across instances hold.
+		r.m.pending.Set(0)
+		r.m.oldest.Set(0)
+	}
+	if r.opts.OnLeader != nil {
+		r.opts.OnLeader(leading)
+	}
+}
+
+// lead publishes the outbox until ctx ends (returning ctx's error) or the
+// store fails (returning that error).
+func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
+	retry := newBackoff(r.opts.MinBackoff, r.opts.MaxBackoff)
+	var (
+		failingSince time.Time
+		failures     int
+		lastPending  time.Time
+		msgs         []bus.Message
+		ids          []uuid.UUID
+	)
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(lastPending) >= time.Second {
+			if err := r.refreshPending(ctx, ob); err != nil {
+				return err
+			}
+			lastPending = time.Now()
+		}
+		start := time.Now()
+		batch, err := withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
+			return ob.Claim(sctx, r.opts.Batch)
+		})
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if len(batch) == 0 {
+			if !r.idle(ctx) {
+				return ctx.Err()
+			}
+			continue
+		}
+
+		msgs = msgs[:0]
+		for _, e := range batch {
+			msgs = append(msgs, bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body})
+		}
+		acks, err := r.pub.PublishBatch(ctx, msgs, r.opts.Window)
+		if err == nil && r.opts.AfterPublish != nil {
+			err = r.opts.AfterPublish(batch)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.m.errors.Inc()
+			if r.opts.OnPublishError != nil {
+				r.opts.OnPublishError(err)
+			}
+			failures++
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			delay := retry.next()
+			r.log.Warn("publish failed; retrying the batch", "err", err, "entries", len(batch),
+				"first_position", batch[0].Position, "attempt", failures, "retry_in", delay)
+			if r.opts.HandOverAfter > 0 && time.Since(failingSince) > r.opts.HandOverAfter {
+				return errHandOver
+			}
+			if !sleep(ctx, delay) {
+				return ctx.Err()
+			}
+			continue
+		}
+		if failures > 0 {
+			r.log.Info("publishing again", "failed_attempts", failures, "outage", time.Since(failingSince).Round(time.Millisecond))
+		}
+		retry.reset()
+		failures, failingSince = 0, time.Time{}
+
+		ids = ids[:0]
+		for _, e := range batch {
+			ids = append(ids, e.EventID)
+		}
+		// Marked even when shutting down: the batch is in the stream, and
+		// recording it spares the next holder a republish.
+		if _, err := withStoreCtx(ctx, func(sctx context.Context) (struct{}, error) {
+			return struct{}{}, ob.Ack(sctx, ids)
+		}); err != nil {
+			return fmt.Errorf("mark published: %w", err)
+		}
+		dups := 0
+		for _, a := range acks {
+			if a.Duplicate {
+				dups++
+			}
+		}
+		r.m.published.Add(float64(len(batch)))
+		r.m.redundant.Add(float64(dups))
+		r.m.batchDuration.Observe(time.Since(start).Seconds())
+		if r.opts.OnPublished != nil {
+			r.opts.OnPublished(batch)
+		}
+		// Claim again at once: only an empty claim means there is nothing
+		// to do (a backend may cap or shorten a batch with more pending).
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// idle waits for a wake-up or the poll interval; false when ctx ended.
+func (r *Relay) idle(ctx context.Context) bool {
+	t := time.NewTimer(r.opts.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-r.wake:
+	case <-r.peer:
+	case <-t.C:
+	}
+	return true
+}
+
+func (r *Relay) refreshPending(ctx context.Context, ob store.Outbox) error {
+	var oldest time.Duration
+	n, err := withStoreCtx(ctx, func(sctx context.Context) (n int, err error) {
+		n, oldest, err = ob.Pending(sctx)
+		return n, err
+	})
+	if err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	r.m.pending.Set(float64(n))
+	r.m.oldest.Set(oldest.Seconds())
+	return nil
+}
+
+// storeTimeout bounds one outbox operation.
+const storeTimeout = 30 * time.Second
+
+// withStoreCtx runs one outbox operation to its end even when ctx is
+// cancelled meanwhile. Cancelling a query can end the connection that
+// holds the outbox (pgx closes it), which would hand the outbox to a
+// standby while this relay is still between publishing and marking: two
+// relays publishing at once. Stopping between operations keeps the hand-
+// over clean: the outbox is released only after the last one.
+func withStoreCtx[T any](ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	return op(sctx)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// backoff is exponential with jitter: each delay is drawn from [d/2, d],
+// d doubling from min to max.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func newBackoff(minDelay, maxDelay time.Duration) *backoff {
+	return &backoff{min: minDelay, max: maxDelay, cur: minDelay}
+}
+
+func (b *backoff) next() time.Duration {
+	d := b.cur
+	b.cur = min(2*b.cur, b.max)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (b *backoff) reset() { b.cur = b.min }
