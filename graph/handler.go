@@ -3,9 +3,10 @@
 // map the result), and the HTTP handler that serves it with the error
 // presenter, limits, metrics and dataloaders the contract needs.
 //
-// Authentication is the caller's job: the HTTP (and, later, websocket)
-// layer verifies the bearer token and puts the actor in the request context
-// with auth.WithActor, and the correlation id with reqctx.WithCorrelationID.
+// Authentication is the caller's job: the HTTP layer verifies the bearer
+// token and puts the actor in the request context with auth.WithActor, and
+// the correlation id with reqctx.WithCorrelationID; over websocket, the
+// transport of websocket.go does it with the connection_init payload's.
 // Every query and mutation then requires an actor (UNAUTHENTICATED
 // otherwise); introspection does not.
 package graph
@@ -24,6 +25,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/edupulse/edupulse-live/internal/app"
+	"github.com/edupulse/edupulse-live/internal/live"
 )
 
 // Defaults of Options.
@@ -64,6 +66,12 @@ type Options struct {
 	// is where the websocket transport for subscriptions plugs in: its
 	// Supports matches only upgrade requests, which GET and POST refuse.
 	Transports []graphql.Transport
+	// Hub serves subscriptions and shares the rows events point to with the
+	// loaders; without it subscriptions answer INTERNAL_SERVER_ERROR.
+	Hub *live.Hub
+	// Websocket, when set, serves subscriptions over websocket with
+	// WebsocketTransport (tried first); its Logger defaults to Logger.
+	Websocket *WebsocketOptions
 }
 
 func (o Options) withDefaults() Options {
@@ -90,9 +98,16 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	}
 
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{svc: svc},
+		Resolvers:  &Resolver{svc: svc, hub: opts.Hub},
 		Complexity: complexity(),
 	}))
+	if opts.Websocket != nil {
+		ws := *opts.Websocket
+		if ws.Logger == nil {
+			ws.Logger = opts.Logger
+		}
+		srv.AddTransport(WebsocketTransport(ws))
+	}
 	for _, t := range opts.Transports {
 		srv.AddTransport(t)
 	}
@@ -119,7 +134,11 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	srv.Use(depthLimit{Max: opts.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(m)
-	srv.AroundResponses(installLoaders(svc.Store()))
+	var shared *live.Shared
+	if opts.Hub != nil {
+		shared = opts.Hub.Shared()
+	}
+	srv.AroundResponses(installLoaders(svc.Store(), shared))
 
 	return httpFront(srv)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/edupulse/edupulse-live/internal/live"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
@@ -27,12 +28,43 @@ const loaderWait = 2 * time.Millisecond
 // loaderBatch caps the ids of one query (three pages of the largest size).
 const loaderBatch = 300
 
-func newLoaders(r store.Reader) *loaders {
+func newLoaders(r store.Reader, shared *live.Shared) *loaders {
+	pulses, responses := r.PulsesByID, r.ResponsesByID
+	if shared != nil {
+		pulses = sharedFirst(shared.Pulse, pulses)
+		responses = sharedFirst(shared.Response, responses)
+	}
 	return &loaders{
-		pulses: dataloadgen.NewMappedLoader(r.PulsesByID,
+		pulses: dataloadgen.NewMappedLoader(pulses,
 			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
-		responses: dataloadgen.NewMappedLoader(r.ResponsesByID,
+		responses: dataloadgen.NewMappedLoader(responses,
 			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
+	}
+}
+
+// sharedFirst answers from the hub's cache what it holds. A subscription
+// event resolves its nested pulse or response per subscriber; the hub
+// loaded that row once for all of them, so a thousand subscribers cost one
+// query, not a thousand.
+func sharedFirst[V any](cached func(uuid.UUID) (V, bool), load func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]V, error) {
+		out := make(map[uuid.UUID]V, len(ids))
+		var missing []uuid.UUID
+		for _, id := range ids {
+			if v, ok := cached(id); ok {
+				out[id] = v
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		rest, err := load(ctx, missing)
+		for id, v := range rest {
+			out[id] = v
+		}
+		return out, err
 	}
 }
 
@@ -41,9 +73,9 @@ type loadersKey struct{}
 // installLoaders gives each response fresh loaders: one per query or
 // mutation, one per subscription event (so that a long subscription never
 // serves a pulse from a stale cache).
-func installLoaders(r store.Reader) graphql.ResponseMiddleware {
+func installLoaders(r store.Reader, shared *live.Shared) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(context.WithValue(ctx, loadersKey{}, newLoaders(r)))
+		return next(context.WithValue(ctx, loadersKey{}, newLoaders(r, shared)))
 	}
 }
 
@@ -54,7 +86,7 @@ func (r *Resolver) loaders(ctx context.Context) *loaders {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l
 	}
-	return newLoaders(r.svc.Store())
+	return newLoaders(r.svc.Store(), r.shared())
 }
 
 // pulse loads a pulse; ok is false when it does not exist.
@@ -95,4 +127,11 @@ func (l *loaders) forgetPulse(id uuid.UUID) { l.pulses.Clear(id) }
 func (l *loaders) primeResponse(r store.Response) {
 	l.responses.Clear(r.ID)
 	l.responses.Prime(r.ID, r)
+}
+
+func (r *Resolver) shared() *live.Shared {
+	if r.hub == nil {
+		return nil
+	}
+	return r.hub.Shared()
 }

@@ -4,12 +4,16 @@ import (
 	"github.com/edupulse/edupulse-live/graph/model"
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/live"
 )
 
 // Resolver is the root resolver: it holds the use cases. Per-response state
 // (the dataloaders) travels in the context, never here.
 type Resolver struct {
 	svc *app.Service
+	// hub serves subscriptions; nil when live delivery is not wired (a
+	// subscription then answers INTERNAL_SERVER_ERROR).
+	hub *live.Hub
 }
 
 // The connections map the use cases' pages onto the Relay shapes; the

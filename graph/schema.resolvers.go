@@ -14,6 +14,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/live"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/google/uuid"
 )
@@ -160,15 +161,24 @@ func (r *quizSubmittedResolver) ScorePercentage(ctx context.Context, obj *event.
 }
 
 func (r *subscriptionResolver) PulseEvents(ctx context.Context, pulseID uuid.UUID, after *string) (<-chan event.Envelope, error) {
-	return nil, fmt.Errorf("subscriptions: %w", errNotImplemented)
+	return r.subscribe(ctx, after, func(auth.Actor) (live.MatchFunc, error) { return live.ByPulse(pulseID), nil })
 }
 
 func (r *subscriptionResolver) MyEvents(ctx context.Context, after *string) (<-chan event.Envelope, error) {
-	return nil, fmt.Errorf("subscriptions: %w", errNotImplemented)
+	return r.subscribe(ctx, after, func(a auth.Actor) (live.MatchFunc, error) { return live.Concerning(a), nil })
 }
 
 func (r *subscriptionResolver) Events(ctx context.Context, filter *model.EventFilter, after *string) (<-chan event.Envelope, error) {
-	return nil, fmt.Errorf("subscriptions: %w", errNotImplemented)
+	return r.subscribe(ctx, after, func(a auth.Actor) (live.MatchFunc, error) {
+		if !auth.CanWatchAllEvents(a) {
+			return nil, fmt.Errorf("%w: only admins watch every event", app.ErrForbidden)
+		}
+		var f live.Filter
+		if filter != nil {
+			f = live.Filter{Types: filter.Types, AggregateID: filter.AggregateID, ActorID: filter.ActorID}
+		}
+		return live.Matching(f), nil
+	})
 }
 
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }

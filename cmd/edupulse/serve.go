@@ -19,15 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	edupulse "github.com/edupulse/edupulse-live"
-	"github.com/edupulse/edupulse-live/graph"
-	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/config"
-	"github.com/edupulse/edupulse-live/internal/server"
-	"github.com/edupulse/edupulse-live/internal/store"
-	"github.com/edupulse/edupulse-live/internal/store/postgres"
-	"github.com/edupulse/edupulse-live/internal/store/sqlite"
 )
 
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -38,29 +31,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	logger.Info("starting", "config", cfg.String())
 
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	tokens, devTokens, err := identity(cfg)
-	if err != nil {
-		return err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	svc := app.New(st)
-	handler := server.New(server.Options{
-		GraphQL:   graph.NewHandler(svc, graph.Options{Logger: logger, Registry: reg}),
-		Schema:    edupulse.Schema,
-		Tokens:    tokens,
-		Ready:     st.Ping,
-		Logger:    logger,
-		Registry:  reg,
-		DevTokens: devTokens,
-	})
+	in, err := startInstance(ctx, cfg, logger, reg)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	devTokens := in.devTokens
+	handler := in.handler
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -91,20 +70,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// Stop taking requests and drain the ones in flight; websockets are
+	// hijacked, so Shutdown does not see them: close them with 1012.
+	err = srv.Shutdown(shutdownCtx)
+	in.closeSockets()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	if cfg.DatabaseURL != "" {
-		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("EDUPULSE_DATA_DIR: %w", err)
-	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, sqliteFile))
 }
 
 // identity returns the token verifier and, in development mode, a token

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -26,12 +27,16 @@ type Config struct {
 	// AllowedOrigins is EDUPULSE_ALLOWED_ORIGINS, comma-separated, for
 	// websocket upgrades.
 	AllowedOrigins []string
+	// StreamReplicas is EDUPULSE_STREAM_REPLICAS: the EDUPULSE stream's
+	// replicas on an external cluster (3 for production clusters).
+	StreamReplicas int
 }
 
 // Defaults are the values used when a variable is unset.
 var Defaults = Config{
-	HTTPAddr: "127.0.0.1:8080",
-	DataDir:  "./data",
+	HTTPAddr:       "127.0.0.1:8080",
+	DataDir:        "./data",
+	StreamReplicas: 1,
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main, a map
@@ -53,7 +58,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
 	}
-	return c, c.Validate()
+	var errs []error
+	if v := strings.TrimSpace(getenv("EDUPULSE_STREAM_REPLICAS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5 {
+			errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS %q must be an integer from 1 to 5", v))
+		} else {
+			c.StreamReplicas = n
+		}
+	}
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 // MinSecretBytes is the shortest accepted HS256 secret.
@@ -64,6 +78,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("EDUPULSE_HTTP_ADDR %q is not host:port", c.HTTPAddr))
+	}
+	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS must be from 1 to 5"))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("EDUPULSE_DATA_DIR must not be empty"))
@@ -110,8 +127,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s jwt_secret=%s allowed_origins=%v",
-		c.HTTPAddr, c.DataDir, db, bus, secret, c.AllowedOrigins)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins)
 }
 
 func redactURL(raw string) string {

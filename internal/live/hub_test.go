@@ -132,7 +132,7 @@ func (b *bundle) publish() []event.Envelope {
 }
 
 type subscriber struct {
-	ch  <-chan *event.Envelope
+	ch  <-chan event.Envelope
 	end chan error
 }
 
@@ -153,7 +153,7 @@ func (s *subscriber) take(t *testing.T, n int) []event.Envelope {
 		select {
 		case e, ok := <-s.ch:
 			require.True(t, ok, "the subscription ended after %d of %d events", len(got), n)
-			got = append(got, *e)
+			got = append(got, e)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("got %d of %d events", len(got), n)
 		}

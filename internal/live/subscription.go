@@ -19,7 +19,7 @@ type Request struct {
 	Actor auth.Actor
 	// Match selects events beyond visibility (a pulse, "concerns me", an
 	// admin filter); nil matches every visible event.
-	Match func(e event.Envelope, au auth.Audience) bool
+	Match MatchFunc
 	// After resumes after an event: its position, or, when the event had
 	// no position yet when the cursor was made, its id.
 	After *Cursor
@@ -27,6 +27,10 @@ type Request struct {
 	// ended, an *EndError otherwise.
 	End func(error)
 }
+
+// MatchFunc selects events for a subscription; au is the event's audience,
+// worked out once for all subscribers.
+type MatchFunc func(e event.Envelope, au auth.Audience) bool
 
 // Cursor is a resume point.
 type Cursor struct {
@@ -41,7 +45,7 @@ var ErrUnknownCursor = errors.New("the cursor names no event")
 type Subscription struct {
 	hub   *Hub
 	req   Request
-	out   chan *event.Envelope
+	out   chan event.Envelope
 	start int64 // replay runs up to here; the queue holds what comes after
 
 	mu     sync.Mutex
@@ -52,13 +56,13 @@ type Subscription struct {
 }
 
 // ByPulse matches the events of one pulse.
-func ByPulse(id uuid.UUID) func(event.Envelope, auth.Audience) bool {
+func ByPulse(id uuid.UUID) MatchFunc {
 	return func(e event.Envelope, _ auth.Audience) bool { return e.AggregateID == id }
 }
 
 // Concerning matches events that concern a (as actor, student, teacher or
 // payer).
-func Concerning(a auth.Actor) func(event.Envelope, auth.Audience) bool {
+func Concerning(a auth.Actor) MatchFunc {
 	return func(_ event.Envelope, au auth.Audience) bool { return au.Concerns(a) }
 }
 
@@ -70,7 +74,7 @@ type Filter struct {
 }
 
 // Matching matches events passing f.
-func Matching(f Filter) func(event.Envelope, auth.Audience) bool {
+func Matching(f Filter) MatchFunc {
 	return func(e event.Envelope, _ auth.Audience) bool {
 		if f.AggregateID != nil && e.AggregateID != *f.AggregateID {
 			return false
@@ -121,7 +125,7 @@ func (s *Subscription) cut() {
 // Subscribe starts a subscription. The returned channel is owned by the
 // subscription's pump: it closes when ctx ends or the subscriber is cut
 // off (after calling req.End).
-func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan *event.Envelope, error) {
+func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan event.Envelope, error) {
 	from := int64(-1) // no replay
 	if req.After != nil {
 		pos, err := h.resolve(ctx, *req.After)
@@ -130,7 +134,7 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan *event.Envelop
 		}
 		from = pos
 	}
-	s := &Subscription{hub: h, req: req, out: make(chan *event.Envelope),
+	s := &Subscription{hub: h, req: req, out: make(chan event.Envelope),
 		wake: make(chan struct{}, 1), cutoff: make(chan struct{})}
 	h.mu.Lock()
 	s.start = h.head
@@ -189,7 +193,7 @@ func (s *Subscription) pump(ctx context.Context, from int64) {
 	}()
 	send := func(e event.Envelope) bool {
 		select {
-		case s.out <- &e:
+		case s.out <- e:
 			last, position = &e, e.Position
 			s.hub.m.delivered(e)
 			return true

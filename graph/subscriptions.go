@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/edupulse/edupulse-live/internal/app"
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/live"
+)
+
+var errNoHub = errors.New("live delivery is not configured")
+
+// subscribe is every subscription: authenticate, build the matcher, decode
+// `after`, and hand over to the hub, which owns the channel. When the hub
+// ends the subscription (a slow consumer), the client gets an `error`
+// message with the cursor to resume from.
+func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth.Actor) (live.MatchFunc, error)) (<-chan event.Envelope, error) {
+	a, ok := auth.ActorFrom(ctx)
+	if !ok {
+		return nil, app.ErrUnauthenticated
+	}
+	m, err := match(a)
+	if err != nil {
+		return nil, err
+	}
+	var cursor *live.Cursor
+	if after != nil {
+		k, err := app.ParseEventCursor(*after)
+		if err != nil {
+			return nil, err
+		}
+		cursor = &live.Cursor{Position: k.Position, EventID: k.ID}
+	}
+	if r.hub == nil {
+		return nil, errNoHub
+	}
+	ch, err := r.hub.Subscribe(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
+		var end *live.EndError
+		if errors.As(err, &end) {
+			transport.AddSubscriptionError(ctx, endError(end))
+		}
+	}})
+	if errors.Is(err, live.ErrUnknownCursor) {
+		return nil, &app.InputError{Field: "after", Message: "the cursor names no event"}
+	}
+	return ch, err
+}
+
+// endError is the `error` message that ends a subscription, carrying the
+// last cursor delivered so that the client resumes with no gap.
+func endError(end *live.EndError) *gqlerror.Error {
+	last := event.Envelope{Position: end.Position}
+	if end.Last != nil {
+		last = *end.Last
+	}
+	code, msg := CodeInternal, "internal error"
+	if errors.Is(end, live.ErrSlowConsumer) {
+		code, msg = CodeSlowConsumer, end.Err.Error()
+	}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code, "lastCursor": app.EventCursor(last)}}
+}
