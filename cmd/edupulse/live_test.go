@@ -209,7 +209,9 @@ func newStudent() auth.Actor { return auth.Actor{ID: uuid.New(), Role: auth.Role
 // (One started earlier may also get events committed just before it that
 // the relay had not published yet: never fewer than promised.)
 func createPulse(t *testing.T, n *node, wait ...*node) string {
-	var out struct{ CreatePulse struct{ Pulse struct{ ID string } } }
+	var out struct {
+		CreatePulse struct{ Pulse struct{ ID string } }
+	}
 	n.gql(t, teacherA, `mutation { createPulse(input: {title: "Live?"}) { pulse { id } } }`, nil, &out)
 	for _, w := range append(wait, n) {
 		require.Eventually(t, func() bool { return w.in.hub.Head() >= 1 }, 10*time.Second, 5*time.Millisecond)
