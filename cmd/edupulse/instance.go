@@ -42,6 +42,9 @@ type instance struct {
 
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
 	in := &instance{sockets: wsgorilla.NewRegistry()}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
+	}, func() float64 { return float64(in.sockets.Len()) }))
 	defer func() {
 		if err != nil {
 			in.close()

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edupulse/edupulse-live/internal/bus"
+	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/testpg"
+)
+
+// NATS goes down while students answer: the mutations keep succeeding, the
+// subscriber still gets every answer (from the store, while the bus is
+// away), and once NATS is back on the same directory everything committed
+// is in the stream exactly once, and nothing reaches the subscriber twice.
+func TestBusOutageLosesAndDoublesNothing(t *testing.T) {
+	t.Parallel()
+	natsDir := t.TempDir()
+	emb, err := bus.StartEmbedded(natsDir)
+	require.NoError(t, err)
+	port := emb.Port()
+	n := startNode(t, t.TempDir(), testpg.Database(t, postgres.Migrate), emb.ClientURL())
+
+	pulse := createPulse(t, n)
+	sub, err := dial(t, n, "graphql-transport-ws", tokenFor(t, teacherA))
+	require.NoError(t, err)
+	sub.ack()
+	sub.subscribe("1", pulseSub, map[string]any{"p": pulse})
+	time.Sleep(100 * time.Millisecond)
+
+	respond(t, n, pulse, newStudent(), "before")
+	require.Equal(t, 2, sub.next("1", 1)[0].Version)
+
+	emb.Shutdown()
+	for range 5 {
+		respond(t, n, pulse, newStudent(), "during") // never blocked by the bus
+	}
+	during := sub.next("1", 5)
+	for i, e := range during {
+		require.Equal(t, i+3, e.Version, "delivered while the bus is down, in order")
+	}
+
+	emb, err = bus.StartEmbedded(natsDir, bus.WithListen("127.0.0.1", port))
+	require.NoError(t, err)
+	t.Cleanup(emb.Shutdown)
+	respond(t, n, pulse, newStudent(), "after")
+	require.Equal(t, 8, sub.next("1", 1)[0].Version)
+	sub.quiet() // the republished outage events are not delivered again
+
+	// The stream holds each committed event once: created + 7 answers.
+	b, err := bus.Connect(context.Background(), emb.ClientURL(), "check")
+	require.NoError(t, err)
+	defer b.Close()
+	require.Eventually(t, func() bool {
+		s, err := b.JetStream().Stream(context.Background(), bus.StreamName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 8
+	}, 20*time.Second, 50*time.Millisecond, "8 events in the stream, each once")
+}
+
+// A thousand subscriptions over fifty sockets, opened and closed, leave no
+// goroutine behind.
+func TestThousandWebsocketSubscriptionsLeaveNoGoroutine(t *testing.T) {
+	n := startNode(t, t.TempDir(), "", "")
+	pulse := createPulse(t, n)
+	time.Sleep(200 * time.Millisecond)
+	before := runtime.NumGoroutine()
+
+	var clients []*wsClient
+	for range 50 {
+		c, err := dial(t, n, "graphql-transport-ws", tokenFor(t, teacherA))
+		require.NoError(t, err)
+		c.ack()
+		for j := range 20 {
+			c.subscribe(string(rune('a'+j)), pulseSub, map[string]any{"p": pulse})
+		}
+		clients = append(clients, c)
+	}
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() > before+1000 }, 10*time.Second, 10*time.Millisecond,
+		"every subscription is running")
+	respond(t, n, pulse, newStudent(), "to everyone")
+	for _, c := range clients {
+		seen := map[string]bool{}
+		for len(seen) < 20 {
+			m, err := c.read()
+			require.NoError(t, err)
+			require.Equal(t, "next", m.Type)
+			seen[m.ID] = true
+		}
+	}
+	for _, c := range clients {
+		require.NoError(t, c.conn.Close())
+	}
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+10 }, 20*time.Second, 50*time.Millisecond,
+		"goroutines back to %d (now %d)", before, runtime.NumGoroutine())
+}
