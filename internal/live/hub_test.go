@@ -395,3 +395,33 @@ func TestThousandSubscriptionsLeaveNoGoroutine(t *testing.T) {
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+5 }, 10*time.Second, 20*time.Millisecond,
 		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
 }
+
+// A cursor from an instance whose hub is ahead of this one: what the
+// client already has is not sent again when it arrives here.
+func TestResumeFromAheadOfTheHub(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pulse := b.createPulse()
+		for range 3 {
+			require.NoError(t, b.respond(pulse, student()))
+		}
+		// Positions 1..4 are handed out by the store but this hub has not
+		// seen them yet (its bus is late).
+		ob, err := b.st.AcquireOutbox(ctx)
+		require.NoError(t, err)
+		var entries []store.OutboxEntry
+		require.Eventually(t, func() bool {
+			entries, err = ob.Claim(ctx, 10)
+			return err == nil && len(entries) == 4
+		}, 30*time.Second, 10*time.Millisecond)
+		ob.Release()
+		require.EqualValues(t, 0, b.hub.Head())
+		sub := b.subscribe(ctx, teacher, live.ByPulse(pulse), &live.Cursor{Position: 3})
+		require.NoError(t, b.hub.Sync(ctx))
+		got := sub.take(t, 1)
+		require.EqualValues(t, 4, got[0].Position, "only what follows the cursor")
+		sub.none(t)
+	})
+}

@@ -243,6 +243,11 @@ func (s *Subscription) pump(ctx context.Context, from int64) {
 		s.queue = nil
 		s.mu.Unlock()
 		for _, e := range batch {
+			// A cursor from an instance whose hub was ahead of this one's:
+			// what the client already has comes through the queue too.
+			if e.Position <= from {
+				continue
+			}
 			if !send(e) {
 				return
 			}
