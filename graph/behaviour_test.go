@@ -489,3 +489,39 @@ func TestMetrics(t *testing.T) {
 		}
 	})
 }
+
+// GDPR erasure: the actor's texts are gone from every read, the history
+// keeps its shape, and ActorErased is recorded (visible to admins only).
+func TestEraseActor(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		p := e.createPulse(t, e.teacher, "Mr Smith's check-in")
+		e.respond(t, e.student, p, "I am Jane, 12, from Leeds")
+		e.respond(t, e.otherStudent, p, "fine")
+		before := e.history(t, p)
+
+		r := e.do(t, e.admin, eraseOp, in("actorId", e.student.ID.String())).ok(t)
+		require.EqualValues(t, 1, r.num(t, "eraseActor.erasedRecords"))
+		require.Equal(t, "ACTOR_ERASED", r.str(t, "eraseActor.event.type"))
+		require.Equal(t, e.student.ID.String(), r.str(t, "eraseActor.event.payload.actorId"))
+		r = e.do(t, e.admin, eraseOp, in("actorId", e.teacher.ID.String())).ok(t)
+		require.EqualValues(t, 1, r.num(t, "eraseActor.erasedRecords"))
+
+		got := e.do(t, e.admin, pulseOp, vars{"id": p}).ok(t)
+		require.Equal(t, "[erased]", got.str(t, "pulse.title"))
+		answers := map[string]string{}
+		for i := range got.list(t, "pulse.responses.edges") {
+			answers[got.str(t, fmt.Sprintf("pulse.responses.edges.%d.node.studentId", i))] =
+				got.str(t, fmt.Sprintf("pulse.responses.edges.%d.node.answer", i))
+		}
+		require.Equal(t, map[string]string{e.student.ID.String(): "[erased]", e.otherStudent.ID.String(): "fine"}, answers)
+		require.NotContains(t, string(e.do(t, e.admin, historyOp, vars{"id": p, "first": 100}).ok(t).Raw), "Jane",
+			"no event of the pulse carries the text")
+		require.Equal(t, before, e.history(t, p), "history keeps its shape and order")
+
+		require.Equal(t, []string{"ACTOR_ERASED"}, e.history(t, e.student.ID.String()))
+		hidden := e.do(t, e.student, historyOp, vars{"id": e.student.ID.String(), "first": 10}).ok(t)
+		require.Empty(t, hidden.list(t, "eventsByAggregate.edges"), "ActorErased is for admins only")
+
+		e.do(t, e.admin, eraseOp, in("actorId", "00000000-0000-0000-0000-000000000000")).fails(t, graph.CodeBadUserInput, "actorId")
+	})
+}

@@ -36,10 +36,6 @@ const (
 // error itself goes to the log with the request's correlation id.
 const internalMessage = "internal error"
 
-// errNotImplemented answers the operations of the schema whose use case
-// comes with a later issue (eraseActor, the subscriptions).
-var errNotImplemented = errors.New("not implemented yet")
-
 // panicError is what the recover func hands the presenter: the panic is
 // already logged, with its stack, so the presenter does not log it again.
 type panicError struct{ value any }
@@ -72,10 +68,7 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case CodeInternal:
 			out.Message = internalMessage
 			var p panicError
-			switch {
-			case errors.Is(cause, errNotImplemented):
-				out.Message = cause.Error()
-			case !errors.As(cause, &p):
+			if !errors.As(cause, &p) {
 				log.ErrorContext(ctx, "graphql: internal error",
 					"error", cause, "path", src.Path.String(),
 					"correlation_id", reqctx.CorrelationID(ctx), "operation", operationName(ctx))

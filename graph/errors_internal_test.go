@@ -48,7 +48,6 @@ func TestPresenter(t *testing.T) {
 		{"conflict", store.ErrConflict, CodeConflict, "", "", true},
 		{"internal", errors.New(`ERROR: relation "pulses" does not exist (SQLSTATE 42P01)`), CodeInternal, "", "internal error", true},
 		{"panic", panicError{value: "boom"}, CodeInternal, "", "internal error", true},
-		{"not implemented", fmt.Errorf("eraseActor: %w", errNotImplemented), CodeInternal, "", "eraseActor: not implemented yet", true},
 	} {
 		got := present(ctx, &gqlerror.Error{Message: c.err.Error(), Err: c.err, Path: path})
 		require.Equal(t, c.code, got.Extensions["code"], c.name)

@@ -59,6 +59,10 @@ func TestPermissions(t *testing.T) {
 				p := uuid.NewString()
 				return in("paymentId", p, "orderTotalCents", "1999", "payerId", e.student.ID.String()), p
 			}, []string{"admin"}},
+			{"eraseActor", eraseOp, func() (vars, string) {
+				a := uuid.NewString()
+				return in("actorId", a), a
+			}, []string{"admin"}},
 		}
 		for _, c := range cases {
 			for name, caller := range callers {

@@ -100,14 +100,11 @@ func (r *mutationResolver) RecordPayment(ctx context.Context, input model.Record
 }
 
 func (r *mutationResolver) EraseActor(ctx context.Context, input model.EraseActorInput) (model.EraseActorPayload, error) {
-	actor, err := r.svc.Viewer(ctx)
+	n, ev, err := r.svc.EraseActor(ctx, input.ActorID)
 	if err != nil {
 		return model.EraseActorPayload{}, err
 	}
-	if !auth.CanEraseActor(actor) {
-		return model.EraseActorPayload{}, fmt.Errorf("%w: only admins erase actors", app.ErrForbidden)
-	}
-	return model.EraseActorPayload{}, fmt.Errorf("eraseActor: %w", errNotImplemented)
+	return model.EraseActorPayload{ErasedRecords: n, Event: ev}, nil
 }
 
 func (r *pulseResolver) Responses(ctx context.Context, obj *store.Pulse, first *int, after *string) (model.PulseResponseConnection, error) {

@@ -279,6 +279,7 @@ var (
 	quizOp        = `mutation($in: SubmitQuizInput!) { submitQuiz(input: $in) { event { ` + eventFields + ` } } }`
 	badgeOp       = `mutation($in: AwardBadgeInput!) { awardBadge(input: $in) { event { ` + eventFields + ` } } }`
 	paymentOp     = `mutation($in: RecordPaymentInput!) { recordPayment(input: $in) { event { ` + eventFields + ` } } }`
+	eraseOp       = `mutation($in: EraseActorInput!) { eraseActor(input: $in) { erasedRecords event { ` + eventFields + ` } } }`
 	historyOp     = `query($id: UUID!, $first: Int, $after: String) { eventsByAggregate(aggregateId: $id, first: $first, after: $after) {
 		edges { cursor node { ` + eventFields + ` } } pageInfo { hasNextPage endCursor } } }`
 	pulseOp = `query($id: UUID!) { pulse(id: $id) { ` + pulseFields + `

@@ -101,3 +101,33 @@ func aggregateField(p event.Payload) string {
 	at, _ := p.Aggregate()
 	return string(at) + "Id"
 }
+
+// EraseActor (admins) replaces the personal text an actor left with
+// store.ErasedText and records ActorErased, in one transaction. History
+// keeps its shape: events carry ids, never text.
+func (s *Service) EraseActor(ctx context.Context, actorID uuid.UUID) (int, event.Envelope, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return 0, event.Envelope{}, err
+	}
+	if !auth.CanEraseActor(a) {
+		return 0, event.Envelope{}, fmt.Errorf("%w: only admins erase actors", ErrForbidden)
+	}
+	if actorID == uuid.Nil {
+		return 0, event.Envelope{}, invalid("actorId", "must not be the nil UUID")
+	}
+	ev := event.New(event.ActorErased{ActorID: actorID}, meta(ctx, a), s.now())
+	var erased int
+	_, _, err = s.write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		n, err := tx.EraseActor(ctx, actorID)
+		if err != nil {
+			return store.Outcome{}, err
+		}
+		erased = n
+		return outcome(actorID, ev), tx.Append(ctx, store.ExpectAny, &ev)
+	})
+	if err != nil {
+		return 0, event.Envelope{}, err
+	}
+	return erased, ev, nil
+}

@@ -191,6 +191,9 @@ func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
 		h.shared.response(ctx, h.r, p.ResponseID)
 	case event.LearningPulseCreated:
 		h.shared.pulse(ctx, h.r, p.PulseID)
+	case event.ActorErased:
+		// The cached rows may hold the erased texts.
+		h.shared.clear()
 	case event.LearningPulseClosed:
 		h.shared.forgetPulse(p.PulseID) // closedAt changed
 		h.shared.pulse(ctx, h.r, p.PulseID)

@@ -40,6 +40,13 @@ func (c *Shared) Response(id uuid.UUID) (store.Response, bool) {
 	return lookup(c.responses, id)
 }
 
+func (c *Shared) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pulses = [2]map[uuid.UUID]store.Pulse{{}, {}}
+	c.responses = [2]map[uuid.UUID]store.Response{{}, {}}
+}
+
 func (c *Shared) forgetPulse(id uuid.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -28,6 +28,9 @@ var (
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
 )
 
+// ErasedText replaces erased personal text.
+const ErasedText = "[erased]"
+
 // Expected versions for Append.
 const (
 	// ExpectAny appends after whatever the aggregate's version is, under a
@@ -93,6 +96,11 @@ type Tx interface {
 	// InsertResponse inserts a response and counts it on its pulse;
 	// ErrConflict when the student already answered this pulse.
 	InsertResponse(ctx context.Context, r Response) error
+	// EraseActor irreversibly replaces the personal text the actor left
+	// (their pulses' titles and descriptions, their answers) with
+	// ErasedText, and returns how many rows it changed. Events carry ids
+	// only, so history keeps its shape and order.
+	EraseActor(ctx context.Context, actorID uuid.UUID) (int, error)
 	// Append assigns versions to evs (all of one aggregate, in order) after
 	// expected (ExpectAny, ExpectNew or an exact version; ErrConflict when
 	// it does not hold), stores them and queues them in the outbox.

@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,41 +85,83 @@ func BenchmarkAppend(b *testing.B) {
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
 	}
 
-	b.Run("store", func(b *testing.B) {
-		run(b, func(ctx context.Context) error {
-			p, ev := row()
-			_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-				if err := tx.InsertPulse(ctx, p); err != nil {
-					return store.Outcome{}, err
-				}
-				return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
-			})
-			return err
+	viaStore := func(ctx context.Context) error {
+		p, ev := row()
+		_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			if err := tx.InsertPulse(ctx, p); err != nil {
+				return store.Outcome{}, err
+			}
+			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
 		})
-	})
-	b.Run("floor-pgx-batch", func(b *testing.B) {
-		run(b, func(ctx context.Context) error {
-			p, ev, body := rowWithBody()
-			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-				batch := &pgx.Batch{}
-				for i, a := range args(p, ev, body) {
-					batch.Queue(sqls[i], a...)
-				}
-				return tx.SendBatch(ctx, batch).Close()
-			})
+		return err
+	}
+	floorBatch := func(ctx context.Context) error {
+		p, ev, body := rowWithBody()
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			batch := &pgx.Batch{}
+			for i, a := range args(p, ev, body) {
+				batch.Queue(sqls[i], a...)
+			}
+			return tx.SendBatch(ctx, batch).Close()
 		})
-	})
-	b.Run("floor-pgx-statements", func(b *testing.B) {
-		run(b, func(ctx context.Context) error {
-			p, ev, body := rowWithBody()
-			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-				for i, a := range args(p, ev, body) {
-					if _, err := tx.Exec(ctx, sqls[i], a...); err != nil {
-						return err
-					}
+	}
+	floorStatements := func(ctx context.Context) error {
+		p, ev, body := rowWithBody()
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			for i, a := range args(p, ev, body) {
+				if _, err := tx.Exec(ctx, sqls[i], a...); err != nil {
+					return err
 				}
-				return nil
-			})
+			}
+			return nil
 		})
+	}
+	b.Run("store", func(b *testing.B) { run(b, viaStore) })
+	b.Run("floor-pgx-batch", func(b *testing.B) { run(b, floorBatch) })
+	b.Run("floor-pgx-statements", func(b *testing.B) { run(b, floorStatements) })
+
+	// The ratio, from rounds that alternate store and floor so that the
+	// machine's noise falls on both alike; the median round of each.
+	b.Run("ratio", func(b *testing.B) {
+		const rounds, round = 5, time.Second
+		var storeRates, floorRates []float64
+		for range b.N {
+			for range rounds {
+				storeRates = append(storeRates, rate(viaStore, round))
+				floorRates = append(floorRates, rate(floorBatch, round))
+			}
+		}
+		st, fl := median(storeRates), median(floorRates)
+		b.ReportMetric(st, "store-tx/s")
+		b.ReportMetric(fl, "floor-tx/s")
+		b.ReportMetric(st/fl, "store/floor")
 	})
+}
+
+// rate runs one for d with `writers` goroutines and returns tx/s.
+func rate(one func(context.Context) error, d time.Duration) float64 {
+	ctx := context.Background()
+	var (
+		done  atomic.Int64
+		wg    sync.WaitGroup
+		until = time.Now().Add(d)
+		start = time.Now()
+	)
+	for range writers {
+		wg.Go(func() {
+			for time.Now().Before(until) {
+				if one(ctx) == nil {
+					done.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds()
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -132,6 +132,18 @@ func (w *writeTx) ClosePulse(_ context.Context, id uuid.UUID, at time.Time) erro
 	return nil
 }
 
+func (w *writeTx) EraseActor(ctx context.Context, actorID uuid.UUID) (int, error) {
+	var pulses, answers int64
+	w.batch.Queue(`UPDATE pulses SET title = $2, description = NULL WHERE teacher_id = $1`, actorID, store.ErasedText).
+		Exec(func(tag pgconn.CommandTag) error { pulses = tag.RowsAffected(); return nil })
+	w.batch.Queue(`UPDATE pulse_responses SET answer = $2 WHERE student_id = $1`, actorID, store.ErasedText).
+		Exec(func(tag pgconn.CommandTag) error { answers = tag.RowsAffected(); return nil })
+	if err := w.flush(ctx); err != nil {
+		return 0, fmt.Errorf("erase actor: %w", err)
+	}
+	return int(pulses + answers), nil
+}
+
 func (w *writeTx) InsertResponse(_ context.Context, r store.Response) error {
 	w.batch.Queue(`INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.PulseID, r.StudentID, r.Answer, r.Confidence, r.CreatedAt, r.Seq)

@@ -59,6 +59,25 @@ func (t *tx) ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error {
 	return fmt.Errorf("sqlite: close pulse %s: already closed: %w", id, store.ErrConflict)
 }
 
+func (t *tx) EraseActor(ctx context.Context, actorID uuid.UUID) (int, error) {
+	var n int64
+	for _, q := range []string{
+		`UPDATE pulses SET title = ?, description = NULL WHERE teacher_id = ?`,
+		`UPDATE pulse_responses SET answer = ? WHERE student_id = ?`,
+	} {
+		res, err := t.tx.ExecContext(ctx, q, store.ErasedText, actorID)
+		if err != nil {
+			return 0, translate("erase actor", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, translate("erase actor", err)
+		}
+		n += k
+	}
+	return int(n), nil
+}
+
 // InsertResponse inserts first so that a missing pulse surfaces as the
 // foreign key's ErrNotFound and a second answer as the unique key's
 // ErrConflict, before the count is touched.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"OutboxClaimAndAck":              testOutboxClaimAndAck,
 		"OutboxKeepsAggregateOrder":      testOutboxKeepsAggregateOrder,
 		"OutboxOneHolder":                testOutboxOneHolder,
+		"EraseActor":                     testEraseActor,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -349,3 +349,46 @@ func testConcurrentIdempotentRetries(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, 1, got.ResponseCount)
 }
+
+func testEraseActor(t *testing.T, s store.Store) {
+	teacher, student, other := uuid.New(), uuid.New(), uuid.New()
+	p, _ := createPulse(t, s, teacher, epoch)
+	_, err := respond(ctx(t), s, p.ID, student)
+	require.NoError(t, err)
+	_, err = respond(ctx(t), s, p.ID, other)
+	require.NoError(t, err)
+	before, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	require.NoError(t, err)
+
+	erase := func(actor uuid.UUID) int {
+		var n int
+		_, _, err := s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			var err error
+			n, err = tx.EraseActor(ctx, actor)
+			return store.Outcome{}, err
+		})
+		require.NoError(t, err)
+		return n
+	}
+	require.Equal(t, 1, erase(student), "one answer")
+	require.Equal(t, 1, erase(teacher), "one pulse")
+	require.Equal(t, 0, erase(uuid.New()))
+
+	got, err := s.Pulse(ctx(t), p.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.ErasedText, got.Title)
+	require.Nil(t, got.Description)
+	rs, err := s.ListResponses(ctx(t), store.ResponseFilter{PulseID: p.ID})
+	require.NoError(t, err)
+	require.Len(t, rs, 2, "rows are kept, their text is not")
+	for _, r := range rs {
+		if r.StudentID == student {
+			require.Equal(t, store.ErasedText, r.Answer)
+		} else {
+			require.Equal(t, "42", r.Answer, "another student's answer is untouched")
+		}
+	}
+	after, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "history keeps its shape and order")
+}
