@@ -233,7 +233,7 @@ func TestRestartOnTheSameDirectory(t *testing.T) {
 	_, err = b.PublishBatch(ctx(t), messages(1, 11), 0)
 	require.ErrorIs(t, err, bus.ErrNotConnected, "fails fast while down")
 
-	srv = start(t, dir, bus.WithListen("127.0.0.1", port))
+	start(t, dir, bus.WithListen("127.0.0.1", port))
 	require.NoError(t, b.WaitConnected(ctx(t)))
 	require.NoError(t, b.Ping(ctx(t)))
 	acks, err := b.PublishBatch(ctx(t), messages(11, 1), 0)

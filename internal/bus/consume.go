@@ -23,8 +23,10 @@ func (b *Bus) Consume(ctx context.Context, deliver func(context.Context, event.E
 	backoff := 100 * time.Millisecond
 	for {
 		err := b.consume(ctx, deliver)
-		if ctx.Err() != nil {
-			return nil
+		select {
+		case <-ctx.Done():
+			return nil // asked to stop: whatever consume said is moot
+		default:
 		}
 		b.logger.Warn("bus: consumer stopped, retrying", "err", err, "in", backoff)
 		select {

@@ -103,7 +103,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) err
 		if err == nil || !transient(ctx, err) {
 			return err
 		}
-		sleep := backoff/2 + rand.N(backoff/2+1)
+		sleep := backoff/2 + rand.N(backoff/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())

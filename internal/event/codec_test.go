@@ -1,7 +1,6 @@
 package event_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,7 +79,7 @@ func TestUnmarshalSeedBody(t *testing.T) {
 	require.Equal(t, uuid.MustParse("bbbbbbbb-0000-4000-8000-000000000002"), e.AggregateID)
 	require.False(t, e.ActorID.Valid)
 	require.Equal(t, time.Date(2026, 11, 27, 10, 15, 30, 123_000_000, time.UTC), e.OccurredAt, "truncated to ms")
-	require.Equal(t, float32(90), e.Payload.(event.QuizSubmitted).ScorePercentage)
+	require.InDelta(t, 90, e.Payload.(event.QuizSubmitted).ScorePercentage, 0, "exactly 90")
 }
 
 func TestUnmarshalToleratesUnknownFields(t *testing.T) {
@@ -111,7 +110,7 @@ func TestUnmarshalRejects(t *testing.T) {
 		})
 	}
 	_, err := event.Unmarshal([]byte(cases["unknown type"]))
-	require.True(t, errors.Is(err, event.ErrUnknownType), "an unknown type is a distinguishable error: %v", err)
+	require.ErrorIs(t, err, event.ErrUnknownType, "an unknown type is a distinguishable error")
 	require.Contains(t, err.Error(), "PulseExploded")
 }
 

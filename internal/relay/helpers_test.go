@@ -174,11 +174,11 @@ type runner struct {
 
 func startRelay(t *testing.T, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
 	t.Helper()
-	return startRelayIn(t, context.Background(), st, pub, opts)
+	return startRelayIn(context.Background(), t, st, pub, opts)
 }
 
 // startRelayIn runs the relay until parent ends or it is stopped.
-func startRelayIn(t *testing.T, parent context.Context, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
+func startRelayIn(parent context.Context, t *testing.T, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
 	t.Helper()
 	rn := &runner{rec: newRecorder(), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	next := opts.OnPublished

@@ -417,7 +417,7 @@ func newBackoff(minDelay, maxDelay time.Duration) *backoff {
 func (b *backoff) next() time.Duration {
 	d := b.cur
 	b.cur = min(2*b.cur, b.max)
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 func (b *backoff) reset() { b.cur = b.min }

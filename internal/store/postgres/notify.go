@@ -34,11 +34,9 @@ func (s *Store) Notify(ctx context.Context) error {
 func (s *Store) Listen(ctx context.Context, wake func()) error {
 	backoff := newRetryDelay(100*time.Millisecond, 5*time.Second)
 	for {
-		err := s.listenOnce(ctx, wake, backoff.reset)
-		if ctx.Err() != nil {
-			return nil
-		}
-		_ = err // the connection broke: try again (the relay polls meanwhile)
+		// A broken connection is retried (the relay polls meanwhile); the
+		// error says nothing the next attempt will not.
+		_ = s.listenOnce(ctx, wake, backoff.reset)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -83,7 +81,7 @@ func newRetryDelay(minDelay, maxDelay time.Duration) *retryDelay {
 func (r *retryDelay) next() time.Duration {
 	d := r.cur
 	r.cur = min(2*r.cur, r.max)
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 func (r *retryDelay) reset() { r.cur = r.min }

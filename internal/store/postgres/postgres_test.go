@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -60,7 +61,7 @@ func holdOpen(t *testing.T, s store.Store, ev *event.Envelope, lockFirst *uuid.U
 			if lockFirst == nil {
 				// Flush the append by locking something: the rows now exist
 				// in the uncommitted transaction.
-				if _, err := tx.LockPulse(ctx, ev.AggregateID); err != nil && err != store.ErrNotFound {
+				if _, err := tx.LockPulse(ctx, ev.AggregateID); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return store.Outcome{}, err
 				}
 				close(started)

@@ -119,6 +119,7 @@ func (o *outbox) Claim(ctx context.Context, n int) (_ []store.OutboxEntry, err e
 	if err != nil {
 		return nil, translate("claim", err)
 	}
+	defer rows.Close()
 	var out []store.OutboxEntry
 	for rows.Next() {
 		var (
@@ -126,12 +127,12 @@ func (o *outbox) Claim(ctx context.Context, n int) (_ []store.OutboxEntry, err e
 			body string
 		)
 		if err := rows.Scan(&e.EventID, &e.AggregateID, &e.Version, &e.Position, &e.Subject, &body); err != nil {
-			return nil, errors.Join(translate("claim", err), rows.Close())
+			return nil, translate("claim", err)
 		}
 		e.Body = []byte(body)
 		out = append(out, e)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, translate("claim", err)
 	}
 	if err := tx.Commit(); err != nil {

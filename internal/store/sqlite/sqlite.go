@@ -230,9 +230,9 @@ func translate(op string, err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("sqlite: %s: %w (%v)", op, store.ErrConflict, err)
+			return fmt.Errorf("sqlite: %s: %w (%s)", op, store.ErrConflict, err.Error())
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("sqlite: %s: %w (%v)", op, store.ErrNotFound, err)
+			return fmt.Errorf("sqlite: %s: %w (%s)", op, store.ErrNotFound, err.Error())
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
