@@ -13,6 +13,7 @@ package server
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -55,6 +56,10 @@ type Options struct {
 	// teacher's token and offers all of them. Leave it nil in production,
 	// where the page would hand them to anyone who can reach it.
 	DevTokens map[string]string
+	// App is the browser client served at /app/ (index.html at its root,
+	// content-hashed files under assets/); nil means the build embedded
+	// from package web. See app.go.
+	App fs.FS
 }
 
 // New returns the handler of the whole HTTP listener. It panics when a
@@ -107,6 +112,7 @@ func New(o Options) http.Handler {
 	// answer with the playground instead of 404.
 	mux.Handle("GET /{$}", pg.page())
 	mux.Handle("GET "+assetPrefix+"{name}", pg.assets())
+	mountApp(mux, o)
 
 	m := newMetrics(o.Registry)
 	return withCorrelationID(observe(o.Logger, m, recoverPanics(o.Logger, mux)))

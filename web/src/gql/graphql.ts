@@ -1,0 +1,204 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type ClosePulseInput = {
+  /** Same as CreatePulseInput.idempotencyKey. */
+  idempotencyKey?: string | null | undefined;
+  pulseId: string;
+};
+
+export type CreatePulseInput = {
+  /** At most 4000 characters. */
+  description?: string | null | undefined;
+  dueDate?: string | null | undefined;
+  /**
+   * Retrying with the same key (per caller, 1 to 200 characters) returns the
+   * first result and writes nothing new. Reusing a key for a different request
+   * is BAD_USER_INPUT with extensions.field "idempotencyKey".
+   */
+  idempotencyKey?: string | null | undefined;
+  /** 1 to 200 characters after trimming. */
+  title: string;
+};
+
+export type EventType =
+  | 'ACTOR_ERASED'
+  | 'BADGE_AWARDED'
+  | 'LEARNING_PULSE_CLOSED'
+  | 'LEARNING_PULSE_CREATED'
+  | 'LEARNING_PULSE_RESPONDED'
+  | 'LESSON_PUBLISHED'
+  | 'PAYMENT_PROCESSED'
+  | 'QUIZ_SUBMITTED';
+
+export type RespondToPulseInput = {
+  /** 1 to 2000 characters after trimming. */
+  answer: string;
+  /** 1 to 5. */
+  confidence?: number | null | undefined;
+  /** Same as CreatePulseInput.idempotencyKey. */
+  idempotencyKey?: string | null | undefined;
+  pulseId: string;
+};
+
+export type Role =
+  | 'ADMIN'
+  | 'STUDENT'
+  | 'TEACHER';
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { id: string, role: Role } };
+
+export type CreatePulseMutationVariables = Exact<{
+  input: CreatePulseInput;
+}>;
+
+
+export type CreatePulseMutation = { createPulse: { pulse: { id: string, title: string, createdAt: string }, event: { id: string, cursor: string } } };
+
+export type RespondToPulseMutationVariables = Exact<{
+  input: RespondToPulseInput;
+}>;
+
+
+export type RespondToPulseMutation = { respondToPulse: { response: { id: string, answer: string, confidence: number | null, createdAt: string } } };
+
+export type ClosePulseMutationVariables = Exact<{
+  input: ClosePulseInput;
+}>;
+
+
+export type ClosePulseMutation = { closePulse: { pulse: { id: string, closedAt: string | null } } };
+
+export type PulseQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PulseQuery = { pulse: { id: string, title: string, closedAt: string | null, responseCount: number, events: { edges: Array<{ cursor: string }> } } | null };
+
+export type PulseEventsSubscriptionVariables = Exact<{
+  pulseId: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type PulseEventsSubscription = { pulseEvents: { id: string, cursor: string, version: number, type: EventType, occurredAt: string, payload:
+      | { __typename: 'ActorErased' }
+      | { __typename: 'BadgeAwarded' }
+      | { __typename: 'LearningPulseClosed' }
+      | { __typename: 'LearningPulseCreated' }
+      | { __typename: 'LearningPulseResponded', studentId: string, responseId: string, response: { id: string, answer: string, confidence: number | null, createdAt: string } | null }
+      | { __typename: 'LessonPublished' }
+      | { __typename: 'PaymentProcessed' }
+      | { __typename: 'QuizSubmitted' }
+     } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    role
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const CreatePulseDocument = new TypedDocumentString(`
+    mutation CreatePulse($input: CreatePulseInput!) {
+  createPulse(input: $input) {
+    pulse {
+      id
+      title
+      createdAt
+    }
+    event {
+      id
+      cursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreatePulseMutation, CreatePulseMutationVariables>;
+export const RespondToPulseDocument = new TypedDocumentString(`
+    mutation RespondToPulse($input: RespondToPulseInput!) {
+  respondToPulse(input: $input) {
+    response {
+      id
+      answer
+      confidence
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RespondToPulseMutation, RespondToPulseMutationVariables>;
+export const ClosePulseDocument = new TypedDocumentString(`
+    mutation ClosePulse($input: ClosePulseInput!) {
+  closePulse(input: $input) {
+    pulse {
+      id
+      closedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ClosePulseMutation, ClosePulseMutationVariables>;
+export const PulseDocument = new TypedDocumentString(`
+    query Pulse($id: UUID!) {
+  pulse(id: $id) {
+    id
+    title
+    closedAt
+    responseCount
+    events(first: 1) {
+      edges {
+        cursor
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PulseQuery, PulseQueryVariables>;
+export const PulseEventsDocument = new TypedDocumentString(`
+    subscription PulseEvents($pulseId: UUID!, $after: String) {
+  pulseEvents(pulseId: $pulseId, after: $after) {
+    id
+    cursor
+    version
+    type
+    occurredAt
+    payload {
+      __typename
+      ... on LearningPulseResponded {
+        studentId
+        responseId
+        response {
+          id
+          answer
+          confidence
+          createdAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PulseEventsSubscription, PulseEventsSubscriptionVariables>;

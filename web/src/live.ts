@@ -1,0 +1,227 @@
+// Live subscriptions over graphql-ws (protocol graphql-transport-ws), with
+// the reconnect-and-resume logic the contract's §5 makes possible:
+//
+//   - the client reconnects on its own after a dropped connection (1006),
+//     a server restart (1012) or a missed pong, with a short capped backoff;
+//     it never retries 4403 (token missing, expired or invalid): a new
+//     token is needed, and retrying would only be refused again;
+//   - every resubscription carries `after` = the last Event.cursor seen, so
+//     the server replays what was missed and nothing twice;
+//   - events are de-duplicated by id all the same (belt and braces);
+//   - an `error` with extensions.code SLOW_CONSUMER ends the subscription
+//     server-side: it is started again from extensions.lastCursor.
+import { createClient, type Client } from 'graphql-ws';
+import { type GraphQLErrorShape, describeErrors, errorCode, wsURL } from './api';
+import {
+  PulseEventsDocument,
+  type PulseEventsSubscription,
+  type PulseEventsSubscriptionVariables,
+} from './gql/graphql';
+
+/** 4403: the server refused the token (contract §2). Never retried. */
+export const CLOSE_FORBIDDEN = 4403;
+/** 4408: our own close when a pong is overdue: the connection is dead. */
+const CLOSE_PONG_TIMEOUT = 4408;
+
+export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'rejected';
+
+export interface LiveClientHooks {
+  onState(state: ConnectionState, detail?: string): void;
+}
+
+export interface LiveClient {
+  client: Client;
+  /** Completed reconnections since the client was made. */
+  readonly reconnects: number;
+  dispose(): void;
+}
+
+interface CloseLike {
+  code: number;
+  reason?: string;
+}
+
+export function isCloseEvent(e: unknown): e is CloseLike {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof (e as CloseLike).code === 'number';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A graphql-ws client for this page's server, authenticated with the token
+ * in connection_init ({Authorization: 'Bearer …'}), which is read at every
+ * (re)connection so that a new token is used from the next one on.
+ */
+export function createLiveClient(getToken: () => string, hooks: LiveClientHooks): LiveClient {
+  let reconnects = 0;
+  let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  let currentSocket: WebSocket | undefined;
+  const client = createClient({
+    url: wsURL,
+    connectionParams: () => ({ Authorization: `Bearer ${getToken()}` }),
+    lazy: true,
+    // Keep the socket for a moment after the last subscription ends, so
+    // that a quick resubscribe (SLOW_CONSUMER) reuses it.
+    lazyCloseTimeout: 3000,
+    // A classroom page keeps trying for as long as it is open.
+    retryAttempts: Infinity,
+    // 4403 means the token is refused: only a new token helps. Everything
+    // else (1006 abnormal closure, 1012 service restart, 1001 going away,
+    // our 4408 pong timeout, connection errors) is worth another try.
+    shouldRetry: (errOrClose) => !(isCloseEvent(errOrClose) && errOrClose.code === CLOSE_FORBIDDEN),
+    // 0.3 s, 0.6 s, 1.2 s, 2.4 s, then every 3 s, plus jitter so that a
+    // restarted server is not hit by every page at the same instant.
+    retryWait: async (retries) => {
+      await sleep(Math.min(300 * 2 ** retries, 3000) + Math.random() * 300);
+    },
+    // Our ping every 10 s; a pong missing for 5 s means the connection is
+    // dead even if no close was seen (a cable pulled, a laptop lid closed):
+    // close it so that the client reconnects and resumes.
+    keepAlive: 10_000,
+    on: {
+      connecting: (isRetry) => hooks.onState(isRetry ? 'reconnecting' : 'connecting'),
+      connected: (_socket, _payload, wasRetry) => {
+        if (wasRetry) reconnects++;
+        hooks.onState('live');
+      },
+      ping: (received) => {
+        if (received) return;
+        clearTimeout(pongTimer);
+        pongTimer = setTimeout(() => {
+          if (currentSocket?.readyState === WebSocket.OPEN) {
+            currentSocket.close(CLOSE_PONG_TIMEOUT, 'pong timeout');
+          }
+        }, 5_000);
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongTimer);
+      },
+      opened: (socket) => {
+        currentSocket = socket as WebSocket;
+      },
+      closed: (event) => {
+        clearTimeout(pongTimer);
+        currentSocket = undefined;
+        if (isCloseEvent(event) && event.code === CLOSE_FORBIDDEN) {
+          hooks.onState('rejected', 'the server refused the token (4403): get a new one');
+        } else if (isCloseEvent(event) && event.code === 1000) {
+          hooks.onState('idle');
+        } else {
+          const code = isCloseEvent(event) ? ` (${event.code})` : '';
+          hooks.onState('reconnecting', `connection lost${code}`);
+        }
+      },
+    },
+  });
+  return {
+    client,
+    get reconnects() {
+      return reconnects;
+    },
+    dispose: () => void client.dispose(),
+  };
+}
+
+export type PulseEvent = PulseEventsSubscription['pulseEvents'];
+
+export interface PulseFeedHandlers {
+  /** Each event of the pulse, exactly once, in the order written. */
+  onEvent(event: PulseEvent): void;
+  /** The subscription has ended with an error that resubscribing cannot fix. */
+  onError(message: string, code: string): void;
+}
+
+/**
+ * One pulse's live events, resumable: pulseEvents(pulseId, after) where
+ * `after` is always the cursor of the last event handed to onEvent.
+ */
+export class PulseFeed {
+  private readonly seen = new Set<string>();
+  private cursor: string | null;
+  private variables: PulseEventsSubscriptionVariables | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+  /** Events received twice and dropped (the server promises none). */
+  repeatsDropped = 0;
+  /** Subscriptions restarted after SLOW_CONSUMER. */
+  slowConsumerRestarts = 0;
+
+  constructor(
+    private readonly client: Client,
+    readonly pulseId: string,
+    after: string | null,
+    private readonly handlers: PulseFeedHandlers,
+  ) {
+    this.cursor = after;
+  }
+
+  /** The cursor a resubscription would resume from. */
+  get lastCursor(): string | null {
+    return this.cursor;
+  }
+
+  start(): void {
+    this.stopped = false;
+    // graphql-ws keeps this payload and sends it again, serialised afresh,
+    // each time it resubscribes after a reconnect; `after` is updated in
+    // place below with every event, so a resubscription always resumes
+    // from the last cursor seen rather than from where we first started.
+    const variables: PulseEventsSubscriptionVariables = { pulseId: this.pulseId, after: this.cursor };
+    this.variables = variables;
+    this.unsubscribe = this.client.subscribe<PulseEventsSubscription>(
+      { query: PulseEventsDocument.toString(), variables },
+      {
+        next: (result) => {
+          if (result.errors?.length) {
+            this.fail(result.errors as GraphQLErrorShape[]);
+            return;
+          }
+          if (result.data) this.accept(result.data.pulseEvents);
+        },
+        error: (err) => {
+          if (Array.isArray(err)) {
+            this.fail(err as GraphQLErrorShape[]);
+          } else if (isCloseEvent(err)) {
+            const code = err.code === CLOSE_FORBIDDEN ? 'FORBIDDEN' : `CLOSE_${err.code}`;
+            this.handlers.onError(`connection closed (${err.code}${err.reason ? ': ' + err.reason : ''})`, code);
+          } else {
+            this.handlers.onError(String(err), 'UNKNOWN');
+          }
+        },
+        complete: () => {},
+      },
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private accept(event: PulseEvent): void {
+    if (this.seen.has(event.id)) {
+      this.repeatsDropped++;
+      return;
+    }
+    this.seen.add(event.id);
+    this.cursor = event.cursor;
+    if (this.variables) this.variables.after = event.cursor;
+    this.handlers.onEvent(event);
+  }
+
+  private fail(errors: GraphQLErrorShape[]): void {
+    const code = errorCode(errors);
+    if (code === 'SLOW_CONSUMER' && !this.stopped) {
+      // The server ended this subscription because we fell behind; nothing
+      // is lost: start again from the last cursor it delivered.
+      const last = errors.find((e) => e.extensions?.code === 'SLOW_CONSUMER')?.extensions?.lastCursor;
+      if (typeof last === 'string' && last !== '') this.cursor = last;
+      this.slowConsumerRestarts++;
+      this.unsubscribe = undefined;
+      this.start();
+      return;
+    }
+    this.handlers.onError(describeErrors(errors), code);
+  }
+}
