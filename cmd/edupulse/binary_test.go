@@ -109,7 +109,8 @@ func start(t *testing.T, bin, dir string) *process {
 		}
 	}
 	go func() {
-		for range lines { //nolint:revive // drain stdout so the server never blocks on it
+		// Drain stdout so that the server never blocks writing to it.
+		for range lines {
 		}
 	}()
 	require.Eventually(t, func() bool {

@@ -103,7 +103,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	in.goWork(func() { _ = hub.Run(runCtx) })
 	in.goWork(func() { _ = b.Consume(runCtx, hub.Deliver) })
 	if pg != nil {
-		in.goWork(func() { pg.Listen(runCtx, rel.WakeFromPeer) })
+		in.goWork(func() { _ = pg.Listen(runCtx, rel.WakeFromPeer) }) // returns only when runCtx ends
 	}
 
 	svc := app.New(st, app.OnCommit(rel.Wake))

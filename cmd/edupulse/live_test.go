@@ -199,7 +199,6 @@ func (c *wsClient) quiet() {
 
 var (
 	teacherA = auth.Actor{ID: uuid.New(), Role: auth.RoleTeacher}
-	adminA   = auth.Actor{ID: uuid.New(), Role: auth.RoleAdmin}
 )
 
 func newStudent() auth.Actor { return auth.Actor{ID: uuid.New(), Role: auth.RoleStudent} }
