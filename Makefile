@@ -57,7 +57,13 @@ lint: $(filter $(TOOLBIN)/%,$(GOLANGCI_LINT) $(STATICCHECK)) ## Run golangci-lin
 	$(STATICCHECK) ./...
 
 .PHONY: bench
-bench: ## Run the Go benchmarks, no tests (the whole-server benchmark will join here)
+bench: ## The whole server under load next to its physical floors (< 10 min; BENCH_FLAGS=-quick for a 1-minute smoke run); writes bench/results/latest.{md,jsonl}
+	$(GO) build -o bin/edupulse ./cmd/edupulse
+	$(GO) build -o bin/edupulse-bench ./cmd/edupulse-bench
+	bin/edupulse-bench -bin bin/edupulse -out bench/results $(BENCH_FLAGS)
+
+.PHONY: bench-go
+bench-go: ## Run the Go benchmarks, no tests
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
 
 $(TOOLBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION):

@@ -17,6 +17,13 @@ import (
 // that the events of a page point to are read in one query each, however
 // many events the page holds.
 type loaders struct {
+	// shared is the hub's copy of the rows recent events point to, loaded
+	// once for every subscriber. Served straight from there, a subscription
+	// event costs no query and no batching wait per subscriber. Only what
+	// does not change is taken from it: responses (erasure clears it) and
+	// a pulse's teacher; a pulse itself (its count, its closing) is read
+	// fresh.
+	shared    *live.Shared
 	pulses    *dataloadgen.Loader[uuid.UUID, store.Pulse]
 	responses *dataloadgen.Loader[uuid.UUID, store.Response]
 }
@@ -29,42 +36,12 @@ const loaderWait = 2 * time.Millisecond
 const loaderBatch = 300
 
 func newLoaders(r store.Reader, shared *live.Shared) *loaders {
-	pulses, responses := r.PulsesByID, r.ResponsesByID
-	if shared != nil {
-		pulses = sharedFirst(shared.Pulse, pulses)
-		responses = sharedFirst(shared.Response, responses)
-	}
 	return &loaders{
-		pulses: dataloadgen.NewMappedLoader(pulses,
+		shared: shared,
+		pulses: dataloadgen.NewMappedLoader(r.PulsesByID,
 			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
-		responses: dataloadgen.NewMappedLoader(responses,
+		responses: dataloadgen.NewMappedLoader(r.ResponsesByID,
 			dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(loaderBatch)),
-	}
-}
-
-// sharedFirst answers from the hub's cache what it holds. A subscription
-// event resolves its nested pulse or response per subscriber; the hub
-// loaded that row once for all of them, so a thousand subscribers cost one
-// query, not a thousand.
-func sharedFirst[V any](cached func(uuid.UUID) (V, bool), load func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error)) func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error) {
-	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]V, error) {
-		out := make(map[uuid.UUID]V, len(ids))
-		var missing []uuid.UUID
-		for _, id := range ids {
-			if v, ok := cached(id); ok {
-				out[id] = v
-			} else {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) == 0 {
-			return out, nil
-		}
-		rest, err := load(ctx, missing)
-		for id, v := range rest {
-			out[id] = v
-		}
-		return out, err
 	}
 }
 
@@ -97,8 +74,25 @@ func (l *loaders) pulse(ctx context.Context, id uuid.UUID) (store.Pulse, bool, e
 
 // response loads a response; ok is false when it does not exist.
 func (l *loaders) response(ctx context.Context, id uuid.UUID) (store.Response, bool, error) {
+	if l.shared != nil {
+		if r, ok := l.shared.Response(id); ok {
+			return r, true, nil
+		}
+	}
 	r, err := l.responses.Load(ctx, id)
 	return found(r, err)
+}
+
+// pulseTeacher is the teacher of a pulse, for visibility checks; ok is
+// false when the pulse does not exist.
+func (l *loaders) pulseTeacher(ctx context.Context, id uuid.UUID) (uuid.UUID, bool, error) {
+	if l.shared != nil {
+		if p, ok := l.shared.Pulse(id); ok {
+			return p.TeacherID, true, nil
+		}
+	}
+	p, ok, err := l.pulse(ctx, id)
+	return p.TeacherID, ok, err
 }
 
 func found[T any](v T, err error) (T, bool, error) {

@@ -44,11 +44,11 @@ func (r *learningPulseRespondedResolver) Response(ctx context.Context, obj *even
 	}
 	// Who sees a response depends on the pulse's teacher: loaded through
 	// the loader too, so a page of events costs one query per kind.
-	p, ok, err := l.pulse(ctx, resp.PulseID)
+	teacher, ok, err := l.pulseTeacher(ctx, resp.PulseID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if !auth.CanSeeResponse(actor, resp.StudentID, p.TeacherID) {
+	if !auth.CanSeeResponse(actor, resp.StudentID, teacher) {
 		return nil, nil
 	}
 	return &resp, nil

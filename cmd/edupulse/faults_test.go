@@ -83,8 +83,8 @@ func TestThousandWebsocketSubscriptionsLeaveNoGoroutine(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	require.Eventually(t, func() bool { return runtime.NumGoroutine() > before+1000 }, 10*time.Second, 10*time.Millisecond,
-		"every subscription is running")
+	require.Eventually(t, func() bool { return n.in.hub.Subscriptions() == 1000 }, 20*time.Second, 10*time.Millisecond,
+		"every subscription is registered with the hub")
 	respond(t, n, pulse, newStudent(), "to everyone")
 	for _, c := range clients {
 		seen := map[string]bool{}

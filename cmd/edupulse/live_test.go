@@ -132,10 +132,11 @@ type wsMessage struct {
 	Payload json.RawMessage
 }
 
-// read returns the next message that is not a keepalive.
+// read returns the next message that is not a keepalive, within 15 s (the
+// server's pings do not extend the wait).
 func (c *wsClient) read() (wsMessage, error) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
 	for {
-		_ = c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
 		var m wsMessage
 		if err := c.conn.ReadJSON(&m); err != nil {
 			return m, err

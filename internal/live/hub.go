@@ -86,6 +86,13 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 // for all subscribers; the GraphQL loaders read it before the store.
 func (h *Hub) Shared() *Shared { return h.shared }
 
+// Subscriptions is the number of active subscriptions.
+func (h *Hub) Subscriptions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
 // Head is the last position handed out.
 func (h *Hub) Head() int64 {
 	h.mu.Lock()
@@ -158,6 +165,7 @@ func (h *Hub) catchUp(ctx context.Context, to int64) error {
 			return fmt.Errorf("live: position %d is not readable yet", head+1)
 		}
 		h.m.filled(len(evs))
+		h.shared.prefetch(ctx, h.r, evs)
 		for _, e := range evs {
 			h.fanOut(ctx, e)
 		}

@@ -2,10 +2,12 @@ package live
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
 
+	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
@@ -78,6 +80,49 @@ func (c *Shared) response(ctx context.Context, r Reader, id uuid.UUID) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		put(&c.responses, c.size, id, rs)
+	}
+}
+
+// prefetch loads what a page of events points to (pulses, responses) and
+// the cache lacks, in one query per kind, so that working out the page's
+// audiences and resolving its fields cost no query per event. A closed
+// pulse is left to audience, which reloads it anyway.
+func (c *Shared) prefetch(ctx context.Context, r Reader, evs []event.Envelope) {
+	var pulses, responses []uuid.UUID
+	c.mu.Lock()
+	for _, e := range evs {
+		switch p := e.Payload.(type) {
+		case event.LearningPulseResponded:
+			if _, ok := lookup(c.pulses, p.PulseID); !ok && !slices.Contains(pulses, p.PulseID) {
+				pulses = append(pulses, p.PulseID)
+			}
+			if _, ok := lookup(c.responses, p.ResponseID); !ok {
+				responses = append(responses, p.ResponseID)
+			}
+		case event.LearningPulseCreated:
+			if _, ok := lookup(c.pulses, p.PulseID); !ok && !slices.Contains(pulses, p.PulseID) {
+				pulses = append(pulses, p.PulseID)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(pulses) > 0 {
+		if m, err := r.PulsesByID(ctx, pulses); err == nil {
+			c.mu.Lock()
+			for id, p := range m {
+				put(&c.pulses, c.size, id, p)
+			}
+			c.mu.Unlock()
+		}
+	}
+	if len(responses) > 0 {
+		if m, err := r.ResponsesByID(ctx, responses); err == nil {
+			c.mu.Lock()
+			for id, rs := range m {
+				put(&c.responses, c.size, id, rs)
+			}
+			c.mu.Unlock()
+		}
 	}
 }
 

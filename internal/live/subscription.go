@@ -53,6 +53,11 @@ type Subscription struct {
 	wake   chan struct{}
 	cutoff chan struct{}
 	isCut  bool
+	// replaying: the pump is still reading from the store. A queue that
+	// fills up meanwhile is dropped (overflowed) rather than cut off: the
+	// subscriber is not slow, its replay is, and the pump reads the
+	// dropped events from the store too before it turns to the queue.
+	replaying, overflowed bool
 }
 
 // ByPulse matches the events of one pulse.
@@ -98,12 +103,17 @@ func (s *Subscription) accepts(e event.Envelope, au auth.Audience) bool {
 	return au.Visible(s.req.Actor) && (s.req.Match == nil || s.req.Match(e, au))
 }
 
-// enqueue queues e without blocking; false when the queue is full.
+// enqueue queues e without blocking; false when the queue is full (while
+// replaying, a full queue is dropped instead: see replaying).
 func (s *Subscription) enqueue(e event.Envelope) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) >= s.hub.opts.Buffer {
-		return false
+		if !s.replaying {
+			return false
+		}
+		s.queue, s.overflowed = nil, true
+		return true
 	}
 	s.queue = append(s.queue, e)
 	select {
@@ -135,7 +145,7 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan event.Envelope
 		from = pos
 	}
 	s := &Subscription{hub: h, req: req, out: make(chan event.Envelope),
-		wake: make(chan struct{}, 1), cutoff: make(chan struct{})}
+		wake: make(chan struct{}, 1), cutoff: make(chan struct{}), replaying: from >= 0}
 	h.mu.Lock()
 	s.start = h.head
 	h.subs[s] = struct{}{}
@@ -173,6 +183,22 @@ func (h *Hub) resolve(ctx context.Context, c Cursor) (int64, error) {
 	}
 }
 
+// caughtUp ends the replay, unless the queue overflowed during it: then the
+// queue starts afresh after the hub's head, which becomes the end of a
+// further replay. Lock order as in fanOut: the hub, then the subscription.
+func (s *Subscription) caughtUp() bool {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.overflowed {
+		s.replaying = false
+		return true
+	}
+	s.overflowed, s.queue, s.start = false, nil, s.hub.head
+	return false
+}
+
 // pump replays from the store (positions from+1..start), then forwards the
 // live queue, blocking only itself when the subscriber is slow.
 func (s *Subscription) pump(ctx context.Context, from int64) {
@@ -204,26 +230,33 @@ func (s *Subscription) pump(ctx context.Context, from int64) {
 			return false
 		}
 	}
-	// Replay: what was handed out before this subscription joined.
-	for cursor := from; from >= 0 && cursor < s.start; {
-		evs, err := s.hub.r.EventsAfter(ctx, cursor, int(min(s.start-cursor, 500)))
-		if err != nil {
-			endErr = &EndError{Err: fmt.Errorf("replay: %w", err), Last: last, Position: position}
-			return
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			if e.Position > s.start {
-				break
-			}
-			cursor = e.Position
-			if s.accepts(e, s.hub.audience(ctx, e)) && !send(e) {
+	// Replay: what was handed out before this subscription joined, and,
+	// if the queue overflowed meanwhile, what was handed out since.
+	for cursor := from; from >= 0; {
+		for cursor < s.start {
+			evs, err := s.hub.r.EventsAfter(ctx, cursor, int(min(s.start-cursor, 500)))
+			if err != nil {
+				endErr = &EndError{Err: fmt.Errorf("replay: %w", err), Last: last, Position: position}
 				return
 			}
+			if len(evs) == 0 {
+				break
+			}
+			s.hub.shared.prefetch(ctx, s.hub.r, evs)
+			for _, e := range evs {
+				if e.Position > s.start {
+					break
+				}
+				cursor = e.Position
+				if s.accepts(e, s.hub.audience(ctx, e)) && !send(e) {
+					return
+				}
+			}
+			cursor = max(cursor, evs[len(evs)-1].Position)
 		}
-		cursor = max(cursor, evs[len(evs)-1].Position)
+		if s.caughtUp() {
+			break
+		}
 	}
 	if from >= 0 {
 		position = max(position, s.start)

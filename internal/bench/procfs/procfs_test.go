@@ -63,7 +63,7 @@ func TestSelf(t *testing.T) {
 	pid := os.Getpid()
 	m := Start(pid)
 	deadline := time.Now().Add(50 * time.Millisecond)
-	for time.Now().Before(deadline) { //nolint:revive // burn CPU so that the meter sees some
+	for time.Now().Before(deadline) { // burn CPU so that the meter sees some
 	}
 	u := m.Stop()
 	assert.Positive(t, u.Elapsed)

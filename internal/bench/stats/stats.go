@@ -136,6 +136,9 @@ type Ledger struct {
 	// Latency is delivery − acknowledgement, one sample per first
 	// delivery.
 	Latency Summary
+	// Missing names up to ten acknowledged events some subscriber never
+	// received.
+	Missing []string
 }
 
 // Tally matches each subscriber's receipts against acks (event id → the
@@ -175,5 +178,30 @@ func Tally(acks map[string]time.Time, subscribers [][]Receipt) Ledger {
 	}
 	l.Lost = l.Expected - l.Delivered
 	l.Latency = Summarize(lat)
+	if l.Lost > 0 {
+		l.Missing = missing(acks, subscribers, 10)
+	}
 	return l
+}
+
+// missing lists up to n acknowledged events that some subscriber lacks.
+func missing(acks map[string]time.Time, subscribers [][]Receipt, n int) []string {
+	var out []string
+	have := map[string]struct{}{}
+	for _, receipts := range subscribers {
+		clear(have)
+		for _, r := range receipts {
+			have[r.EventID] = struct{}{}
+		}
+		for id := range acks {
+			if _, ok := have[id]; !ok && !slices.Contains(out, id) {
+				out = append(out, id)
+				if len(out) == n {
+					return out
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -92,6 +92,7 @@ func TestTally(t *testing.T) {
 	require.Equal(t, int64(6), l.Expected)
 	assert.Equal(t, int64(5), l.Delivered)
 	assert.Equal(t, int64(1), l.Lost)
+	assert.Equal(t, []string{"b"}, l.Missing)
 	assert.Equal(t, int64(1), l.Duplicated)
 	assert.Equal(t, int64(1), l.Early)
 	assert.Equal(t, int64(1), l.Foreign)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,10 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// DefaultMaxConns is the pool size when neither Options nor the URL's
+// pool_max_conns set one.
+const DefaultMaxConns = 16
+
 // Options tune the pool; zero values take the defaults.
 type Options struct {
 	MaxConns int32
@@ -49,8 +54,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", redact(err))
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		// pgxpool's default, max(4, cores), starves the hub and the relay
+		// behind 16 concurrent writers; pool_max_conns in the URL wins.
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
 	}
 	// A transaction left idle would hold back the outbox horizon (nothing
 	// younger could be published), so the server ends such sessions.
@@ -69,11 +79,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 // Migrate applies the embedded migrations. Concurrent callers (several
 // instances starting at once) serialise on a session advisory lock.
 func Migrate(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
+	// Parsed as a pool URL, so that pool settings (pool_max_conns, …) are
+	// understood rather than sent to the server as unknown parameters.
+	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", redact(err))
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := stdlib.OpenDB(*pcfg.ConnConfig)
 	defer db.Close()
 	fsys, err := fs.Sub(migrations.Postgres, "postgres")
 	if err != nil {
