@@ -17,13 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edupulse/edupulse-live/internal/backoff"
 	"github.com/edupulse/edupulse-live/internal/bus"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
@@ -166,7 +166,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		return errors.New("relay: Run called twice")
 	}
 	defer r.running.Store(false)
-	retry := newBackoff(r.opts.MinBackoff, r.opts.MaxBackoff)
+	retry := backoff.New(r.opts.MinBackoff, r.opts.MaxBackoff)
 	for {
 		ob, err := r.acquire(ctx)
 		if err != nil {
@@ -174,7 +174,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				return nil
 			}
 			r.log.Error("acquire outbox", "err", err)
-			if !sleep(ctx, retry.next()) {
+			if !sleep(ctx, retry.Next()) {
 				return nil
 			}
 			continue
@@ -188,7 +188,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		}
 		if time.Since(since) > time.Minute {
-			retry.reset() // a failure after a long, healthy leadership
+			retry.Reset() // a failure after a long, healthy leadership
 		}
 		var pause time.Duration
 		if errors.Is(err, errHandOver) {
@@ -197,7 +197,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			pause = min(r.opts.PollInterval, time.Second)
 		} else {
 			r.log.Error("outbox failed; acquiring it again", "err", err)
-			pause = retry.next()
+			pause = retry.Next()
 		}
 		if !sleep(ctx, pause) {
 			return nil
@@ -250,7 +250,7 @@ func (r *Relay) setLeader(leading bool) {
 // lead publishes the outbox until ctx ends (returning ctx's error) or the
 // store fails (returning that error).
 func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
-	retry := newBackoff(r.opts.MinBackoff, r.opts.MaxBackoff)
+	retry := backoff.New(r.opts.MinBackoff, r.opts.MaxBackoff)
 	var (
 		failingSince time.Time
 		failures     int
@@ -302,7 +302,7 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			if failingSince.IsZero() {
 				failingSince = time.Now()
 			}
-			delay := retry.next()
+			delay := retry.Next()
 			r.log.Warn("publish failed; retrying the batch", "err", err, "entries", len(batch),
 				"first_position", batch[0].Position, "attempt", failures, "retry_in", delay)
 			if r.opts.HandOverAfter > 0 && time.Since(failingSince) > r.opts.HandOverAfter {
@@ -316,7 +316,7 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		if failures > 0 {
 			r.log.Info("publishing again", "failed_attempts", failures, "outage", time.Since(failingSince).Round(time.Millisecond))
 		}
-		retry.reset()
+		retry.Reset()
 		failures, failingSince = 0, time.Time{}
 
 		ids = ids[:0]
@@ -403,21 +403,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-
-// backoff is exponential with jitter: each delay is drawn from [d/2, d],
-// d doubling from min to max.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func newBackoff(minDelay, maxDelay time.Duration) *backoff {
-	return &backoff{min: minDelay, max: maxDelay, cur: minDelay}
-}
-
-func (b *backoff) next() time.Duration {
-	d := b.cur
-	b.cur = min(2*b.cur, b.max)
-	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
-}
-
-func (b *backoff) reset() { b.cur = b.min }

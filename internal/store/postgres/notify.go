@@ -3,10 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/edupulse/edupulse-live/internal/backoff"
 )
 
 // OutboxChannel is the LISTEN/NOTIFY channel that wakes the relay of
@@ -32,15 +33,15 @@ func (s *Store) Notify(ctx context.Context) error {
 // calls wake once after each (re)connection, since notifications sent
 // while it was away are lost. wake must not block.
 func (s *Store) Listen(ctx context.Context, wake func()) error {
-	backoff := newRetryDelay(100*time.Millisecond, 5*time.Second)
+	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		// A broken connection is retried (the relay polls meanwhile); the
 		// error says nothing the next attempt will not.
-		_ = s.listenOnce(ctx, wake, backoff.reset)
+		_ = s.listenOnce(ctx, wake, retry.Reset)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff.next()):
+		case <-time.After(retry.Next()):
 		}
 	}
 }
@@ -67,21 +68,3 @@ func (s *Store) listenOnce(ctx context.Context, wake func(), connected func()) e
 		wake()
 	}
 }
-
-// retryDelay is an exponential backoff with jitter: each delay is drawn
-// from [d/2, d], d doubling from min up to max.
-type retryDelay struct {
-	min, max, cur time.Duration
-}
-
-func newRetryDelay(minDelay, maxDelay time.Duration) *retryDelay {
-	return &retryDelay{min: minDelay, max: maxDelay, cur: minDelay}
-}
-
-func (r *retryDelay) next() time.Duration {
-	d := r.cur
-	r.cur = min(2*r.cur, r.max)
-	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
-}
-
-func (r *retryDelay) reset() { r.cur = r.min }
