@@ -18,6 +18,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+	"github.com/edupulse/edupulse-live/internal/store/storetest"
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
@@ -128,6 +129,18 @@ func (b *bundle) publish() []event.Envelope {
 		}
 		require.NoError(b.t, ob.Ack(context.Background(), ids))
 	}
+}
+
+// claimOnly plays a relay whose bus loses every message: it claims (so
+// the events get positions) and neither delivers nor acknowledges.
+func (b *bundle) claimOnly(want int) []store.OutboxEntry {
+	b.t.Helper()
+	ob, err := b.st.AcquireOutbox(context.Background())
+	require.NoError(b.t, err)
+	defer ob.Release()
+	entries := storetest.Claim(b.t, ob, 10, want)
+	require.Len(b.t, entries, want)
+	return entries
 }
 
 type subscriber struct {
@@ -247,14 +260,7 @@ func TestDuplicatesDroppedAndGapsFilled(t *testing.T) {
 			require.NoError(t, b.respond(pulse, student()))
 		}
 		// Claim without delivering: the "bus" loses messages 1..4.
-		ob, err := b.st.AcquireOutbox(ctx)
-		require.NoError(t, err)
-		var entries []store.OutboxEntry
-		require.Eventually(t, func() bool {
-			entries, err = ob.Claim(ctx, 10)
-			return err == nil && len(entries) == 5
-		}, 30*time.Second, 10*time.Millisecond)
-		ob.Release()
+		entries := b.claimOnly(5)
 		decode := func(en store.OutboxEntry) event.Envelope {
 			e, err := event.Unmarshal(en.Body)
 			require.NoError(t, err)
@@ -280,10 +286,7 @@ func TestSyncDeliversWithoutTheBus(t *testing.T) {
 		defer cancel()
 		sub := b.subscribe(ctx, admin, nil, nil)
 		b.createPulse()
-		ob, err := b.st.AcquireOutbox(ctx)
-		require.NoError(t, err)
-		require.Eventually(t, func() bool { e, err := ob.Claim(ctx, 10); return err == nil && len(e) == 1 }, 30*time.Second, 10*time.Millisecond)
-		ob.Release()
+		b.claimOnly(1)
 		require.NoError(t, b.hub.Sync(ctx))
 		got := sub.take(t, 1)
 		require.EqualValues(t, 1, got[0].Position)
@@ -428,14 +431,7 @@ func TestResumeFromAheadOfTheHub(t *testing.T) {
 		}
 		// Positions 1..4 are handed out by the store but this hub has not
 		// seen them yet (its bus is late).
-		ob, err := b.st.AcquireOutbox(ctx)
-		require.NoError(t, err)
-		var entries []store.OutboxEntry
-		require.Eventually(t, func() bool {
-			entries, err = ob.Claim(ctx, 10)
-			return err == nil && len(entries) == 4
-		}, 30*time.Second, 10*time.Millisecond)
-		ob.Release()
+		b.claimOnly(4)
 		require.EqualValues(t, 0, b.hub.Head())
 		sub := b.subscribe(ctx, teacher, live.ByPulse(pulse), &live.Cursor{Position: 3})
 		require.NoError(t, b.hub.Sync(ctx))
