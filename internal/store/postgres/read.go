@@ -143,7 +143,8 @@ func (s *Store) events(ctx context.Context, q string, args ...any) ([]event.Enve
 }
 
 func (s *Store) Event(ctx context.Context, id uuid.UUID) (event.Envelope, error) {
-	evs, err := s.events(ctx, `SELECT body, position FROM events WHERE id = $1`, id)
+	evs, err := s.events(ctx, `SELECT e.body, p.position FROM events e LEFT JOIN event_positions p ON p.event_id = e.id
+		WHERE e.id = $1`, id)
 	if err != nil {
 		return event.Envelope{}, err
 	}
@@ -154,7 +155,8 @@ func (s *Store) Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
 }
 
 func (s *Store) EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]event.Envelope, error) {
-	evs, err := s.events(ctx, `SELECT body, position FROM events WHERE id = ANY($1)`, ids)
+	evs, err := s.events(ctx, `SELECT e.body, p.position FROM events e LEFT JOIN event_positions p ON p.event_id = e.id
+		WHERE e.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -166,13 +168,13 @@ func (s *Store) EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 }
 
 func (s *Store) AggregateEvents(ctx context.Context, aggregateID uuid.UUID, afterVersion int64, n int) ([]event.Envelope, error) {
-	return s.events(ctx, `SELECT body, position FROM events WHERE aggregate_id = $1 AND version > $2
-		ORDER BY version LIMIT $3`, aggregateID, afterVersion, limit(n))
+	return s.events(ctx, `SELECT e.body, p.position FROM events e LEFT JOIN event_positions p ON p.event_id = e.id
+		WHERE e.aggregate_id = $1 AND e.version > $2 ORDER BY e.version LIMIT $3`, aggregateID, afterVersion, limit(n))
 }
 
 func (s *Store) EventsAfter(ctx context.Context, position int64, n int) ([]event.Envelope, error) {
-	return s.events(ctx, `SELECT body, position FROM events WHERE position > $1
-		ORDER BY position LIMIT $2`, position, limit(n))
+	return s.events(ctx, `SELECT e.body, p.position FROM event_positions p JOIN events e ON e.id = p.event_id
+		WHERE p.position > $1 ORDER BY p.position LIMIT $2`, position, limit(n))
 }
 
 // utc normalises times read back: pgx returns them in the local zone.
