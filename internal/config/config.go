@@ -30,6 +30,10 @@ type Config struct {
 	// StreamReplicas is EDUPULSE_STREAM_REPLICAS: the EDUPULSE stream's
 	// replicas on an external cluster (3 for production clusters).
 	StreamReplicas int
+	// PprofAddr is EDUPULSE_PPROF_ADDR: when set, net/http/pprof is served
+	// there, on its own listener and never on the public one (bind it to
+	// loopback: profiles expose the process's internals).
+	PprofAddr string
 }
 
 // Defaults are the values used when a variable is unset.
@@ -52,6 +56,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.DataDir, "EDUPULSE_DATA_DIR")
 	set(&c.DatabaseURL, "DATABASE_URL")
 	set(&c.NATSURL, "NATS_URL")
+	set(&c.PprofAddr, "EDUPULSE_PPROF_ADDR")
 	c.JWTSecret = getenv("EDUPULSE_JWT_SECRET")
 	for _, o := range strings.Split(getenv("EDUPULSE_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -78,6 +83,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("EDUPULSE_HTTP_ADDR %q is not host:port", c.HTTPAddr))
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("EDUPULSE_PPROF_ADDR %q is not host:port", c.PprofAddr))
+		}
 	}
 	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
 		errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS must be from 1 to 5"))
@@ -127,8 +137,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr)
 }
 
 func redactURL(raw string) string {

@@ -20,6 +20,7 @@ func TestDefaults(t *testing.T) {
 	require.True(t, c.DevMode())
 	require.Empty(t, c.DatabaseURL)
 	require.Empty(t, c.NATSURL)
+	require.Empty(t, c.PprofAddr, "no profiling endpoint unless asked for")
 }
 
 func TestValidationNamesTheVariable(t *testing.T) {
@@ -30,9 +31,10 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"NATS_URL":                 "nats://a:4222,http://b",
 		"EDUPULSE_JWT_SECRET":      "short",
 		"EDUPULSE_ALLOWED_ORIGINS": "example.com",
+		"EDUPULSE_PPROF_ADDR":      "6060",
 	}))
 	require.Error(t, err)
-	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS"} {
+	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS", "EDUPULSE_PPROF_ADDR"} {
 		require.Contains(t, err.Error(), name)
 	}
 	require.NotContains(t, err.Error(), "short", "the secret is never echoed")
