@@ -174,6 +174,10 @@ func TestPaging(t *testing.T) {
 		var pulses []string
 		for i := range 5 {
 			pulses = append(pulses, e.createPulse(t, e.teacher, fmt.Sprintf("Pulse %d", i)))
+			// Times are kept to the millisecond, and two pulses created in
+			// the same one are ordered by id, not creation: "newest first"
+			// below needs distinct times.
+			time.Sleep(2 * time.Millisecond)
 		}
 		e.createPulse(t, e.otherTeacher, "Not in the filter")
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -134,6 +135,9 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	srv.Use(depthLimit{Max: opts.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(m)
+	// Outermost of the operation interceptors that follow, so that a shared
+	// rendering skips the per-response work (loaders) too.
+	srv.Use(newRenderOnce(2*time.Second, m))
 	var shared *live.Shared
 	if opts.Hub != nil {
 		shared = opts.Hub.Shared()

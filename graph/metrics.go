@@ -23,6 +23,11 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// renders counts subscription event renderings by how each was made
+	// (see renderOnce): "rendered" executed for several subscribers,
+	// "shared" answered from such a rendering, "own" executed for one
+	// subscriber whose selection is its own (a viewer-relative field).
+	renders *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,6 +45,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:      "Time from receiving a GraphQL query or mutation to its response, by operation (type.rootField).",
 			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"operation"}),
+		renders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "edupulse",
+			Subsystem: "graphql",
+			Name:      "subscription_renders_total",
+			Help:      "Subscription events rendered, by how: rendered once for every subscriber of a kind, shared from such a rendering, or own (a selection that differs per viewer).",
+		}, []string{"how"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -50,6 +61,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	m.duration, err = register(reg, m.duration)
+	if err != nil {
+		return nil, err
+	}
+	m.renders, err = register(reg, m.renders)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,10 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if errors.Is(err, live.ErrUnknownCursor) {
 		return nil, &app.InputError{Field: "after", Message: "the cursor names no event"}
 	}
-	return ch, err
+	if err != nil {
+		return nil, err
+	}
+	return tapped(ctx, ch), nil
 }
 
 // endError is the `error` message that ends a subscription, carrying the

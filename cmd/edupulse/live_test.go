@@ -34,6 +34,7 @@ type node struct {
 	t   *testing.T
 	in  *instance
 	srv *httptest.Server
+	reg *prometheus.Registry
 }
 
 // startNode runs an instance. databaseURL "" selects SQLite in dataDir;
@@ -42,9 +43,10 @@ func startNode(t *testing.T, dataDir, databaseURL, natsURL string) *node {
 	t.Helper()
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
-	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
 	require.NoError(t, err)
-	n := &node{t: t, in: in, srv: httptest.NewServer(in.handler)}
+	n := &node{t: t, in: in, srv: httptest.NewServer(in.handler), reg: reg}
 	t.Cleanup(n.stop)
 	return n
 }
@@ -329,4 +331,83 @@ func TestTwoInstances(t *testing.T) {
 		seen[e.ID] = true
 	}
 	sub.quiet()
+}
+
+// One event reaching many subscribers of one kind is rendered once and the
+// same bytes go to each; a selection that differs per viewer is rendered
+// per subscriber; and each still sees what it may, no more.
+func TestEventRenderedOncePerKind(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, t.TempDir(), "", "")
+	pulse := createPulse(t, n)
+
+	var admins []*wsClient
+	for i := range 4 {
+		c, err := dial(t, n, "graphql-transport-ws", tokenFor(t, auth.Actor{ID: uuid.New(), Role: auth.RoleAdmin}))
+		require.NoError(t, err)
+		c.ack()
+		// The same document; `after` differs, and is not part of the rendering.
+		vars := map[string]any{"p": pulse}
+		if i%2 == 1 {
+			vars["after"] = nil
+		}
+		c.subscribe("s", pulseSub, vars)
+		admins = append(admins, c)
+	}
+	// The pulse's responses as the teacher sees them: a viewer-relative
+	// field, so rendered for the teacher alone.
+	teacher, err := dial(t, n, "graphql-transport-ws", tokenFor(t, teacherA))
+	require.NoError(t, err)
+	teacher.ack()
+	teacher.subscribe("own", `subscription($p: UUID!) { pulseEvents(pulseId: $p) { id
+		payload { ... on LearningPulseResponded { response { answer } } ... on LearningPulseCreated { pulse { responses(first: 5) { edges { node { id } } } } } } } }`,
+		map[string]any{"p": pulse})
+	alice, other := newStudent(), newStudent()
+	aliceWS, err := dial(t, n, "graphql-transport-ws", tokenFor(t, alice))
+	require.NoError(t, err)
+	aliceWS.ack()
+	aliceWS.subscribe("mine", `subscription { myEvents { `+eventFields+` } }`, nil)
+	otherWS, err := dial(t, n, "graphql-transport-ws", tokenFor(t, other))
+	require.NoError(t, err)
+	otherWS.ack()
+	otherWS.subscribe("p", pulseSub, map[string]any{"p": pulse})
+	time.Sleep(100 * time.Millisecond) // the subscriptions are registered
+
+	respond(t, n, pulse, alice, "only alice's")
+
+	var first json.RawMessage
+	for _, c := range admins {
+		m, err := c.read()
+		require.NoError(t, err)
+		require.Equal(t, "next", m.Type)
+		if first == nil {
+			first = m.Payload
+			require.Contains(t, string(first), `"answer":"only alice's"`, "admins see the answer")
+		}
+		require.Equal(t, string(first), string(m.Payload), "one rendering, the same bytes")
+	}
+	got := teacher.next("own", 1)[0]
+	require.NotEmpty(t, got.ID)
+	mine := aliceWS.next("mine", 1)[0]
+	require.Equal(t, "only alice's", mine.Payload.Response.Answer, "alice sees her own answer")
+	otherWS.quiet() // another student is not in the event's audience
+
+	require.Equal(t, map[string]float64{"rendered": 2, "shared": 3, "own": 1}, renders(t, n))
+}
+
+// renders reads edupulse_graphql_subscription_renders_total by how.
+func renders(t *testing.T, n *node) map[string]float64 {
+	t.Helper()
+	mfs, err := n.reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "edupulse_graphql_subscription_renders_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }

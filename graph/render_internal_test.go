@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// sameForEveryViewer is every field a subscription may select below Event,
+// short of the viewer-relative ones, reviewed as rendering alike for every
+// subscriber the event is delivered to (see render.go). A field added to
+// the schema under Event fails this test until it is put here or in
+// viewerRelativeFields.
+const sameForEveryViewer = `
+ActorErased.actorId
+BadgeAwarded.badgeId BadgeAwarded.studentId
+Event.actorId Event.aggregateId Event.aggregateType Event.causationId Event.correlationId Event.cursor
+Event.id Event.occurredAt Event.payload Event.schemaVersion Event.subject Event.type Event.version
+LearningPulseClosed.pulseId LearningPulseClosed.teacherId
+LearningPulseCreated.pulse LearningPulseCreated.pulseId LearningPulseCreated.teacherId
+LearningPulseResponded.pulseId LearningPulseResponded.response LearningPulseResponded.responseId LearningPulseResponded.studentId
+LessonPublished.lessonId LessonPublished.teacherId
+PaymentProcessed.orderTotalCents PaymentProcessed.payerId PaymentProcessed.paymentId
+Pulse.closedAt Pulse.createdAt Pulse.description Pulse.dueDate Pulse.id Pulse.responseCount Pulse.teacherId Pulse.title
+PulseResponse.answer PulseResponse.confidence PulseResponse.createdAt PulseResponse.id PulseResponse.pulseId PulseResponse.studentId
+QuizSubmitted.quizId QuizSubmitted.scorePercentage QuizSubmitted.studentId
+`
+
+func TestEveryFieldUnderEventIsClassified(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	var reached []string
+	seen := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		def := schema.Types[name]
+		switch def.Kind {
+		case ast.Union, ast.Interface:
+			for _, p := range schema.GetPossibleTypes(def) {
+				visit(p.Name)
+			}
+		case ast.Object:
+			for _, f := range def.Fields {
+				if strings.HasPrefix(f.Name, "__") {
+					continue
+				}
+				key := name + "." + f.Name
+				if viewerRelativeFields[key] {
+					continue
+				}
+				reached = append(reached, key)
+				visit(f.Type.Name())
+			}
+		}
+	}
+	visit("Event")
+	slices.Sort(reached)
+	want := strings.Fields(sameForEveryViewer)
+	slices.Sort(want)
+	require.Equal(t, want, reached, "classify each field reachable from Event (render.go)")
+}
+
+func TestDocumentKey(t *testing.T) {
+	schema := NewExecutableSchema(Config{}).Schema()
+	key := func(q string, vars map[string]any) ([32]byte, bool) {
+		t.Helper()
+		doc, errs := gqlparser.LoadQuery(schema, q)
+		require.Empty(t, errs)
+		return documentKey(&graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0], Variables: vars})
+	}
+	const byPulse = `subscription($p: UUID!, $after: String, $withPulse: Boolean!) { pulseEvents(pulseId: $p, after: $after) {
+		id ... on Event @include(if: $withPulse) { payload { ... on LearningPulseCreated { pulse { title } } } } } }`
+	a, ok := key(byPulse, map[string]any{"p": "a", "withPulse": true})
+	require.True(t, ok)
+	b, _ := key(byPulse, map[string]any{"p": "b", "after": "x", "withPulse": true})
+	require.Equal(t, a, b, "the root field's arguments choose events, they do not shape them")
+	c, _ := key(byPulse, map[string]any{"p": "a", "withPulse": false})
+	require.NotEqual(t, a, c, "a variable below the root field shapes the rendering")
+
+	_, ok = key(`subscription { myEvents { ...f } } fragment f on Event {
+		payload { ... on LearningPulseCreated { pulse { responses { edges { node { answer } } } } } } }`, nil)
+	require.False(t, ok, "a viewer-relative field, even through a fragment, is rendered per subscriber")
+}
