@@ -355,9 +355,16 @@ func (c *sessionConn) NextReader() (int, io.Reader, error) {
 }
 
 func (c *sessionConn) WriteJSON(v any) error {
-	data, err := json.Marshal(v)
+	data, kind, err := appendFrame(nil, v)
 	if err != nil {
 		return err
+	}
+	switch kind {
+	case "":
+		slowFrames.Add(1)
+	case "next", "data", "ka", "pong", "ping", "connection_ack":
+		// nothing for outbound to look at
+		return c.WriteText(data)
 	}
 	return c.WriteText(c.s.outbound(data))
 }

@@ -361,6 +361,7 @@ func TestWebsocketSubscriptionBothProtocols(t *testing.T) {
 			}
 
 			e.waitIdle(t)
+			require.Zero(t, graph.SlowFrames(), "gqlgen's messages are written without encoding/json")
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			require.Len(t, e.actors, 2)
