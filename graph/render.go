@@ -16,6 +16,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/live"
 )
 
 // Fan-out renders each event once per kind of subscriber instead of once
@@ -79,20 +80,25 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	if !ok || rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
 		return next(ctx)
 	}
-	doc, ok := documentKey(rc)
-	if !ok {
-		return x.counted(next(ctx))
-	}
+	doc, shareable := documentKey(rc)
 	t := &tap{out: make(chan event.Envelope, 1)}
 	render := next(context.WithValue(ctx, tapKey{}, t))
-	if t.in == nil {
+	if t.src == nil {
 		return render // the resolver refused: its error is in render
 	}
 	return func(ctx context.Context) *graphql.Response {
-		ev, open := <-t.in
+		ev, open := t.src.Next()
 		if !open {
 			close(t.out)
 			return render(ctx) // the generated code sees the end, and ends
+		}
+		if !shareable {
+			t.out <- ev
+			resp := render(ctx)
+			if resp != nil {
+				x.own.Inc()
+			}
+			return resp
 		}
 		key := renderKey{doc: doc, role: actor.Role, event: ev.ID, position: ev.Position}
 		resp, made := x.cache.do(key, func() *graphql.Response {
@@ -110,34 +116,26 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	}
 }
 
-// counted counts the responses of a subscription rendered for itself.
-func (x renderOnce) counted(render graphql.ResponseHandler) graphql.ResponseHandler {
-	return func(ctx context.Context) *graphql.Response {
-		resp := render(ctx)
-		if resp != nil {
-			x.own.Inc()
-		}
-		return resp
-	}
-}
-
-// tap sits between the hub's channel (in) and the one gqlgen reads (out),
-// so that an event can be looked at before gqlgen executes anything for it.
+// tap sits between the hub's subscription (src) and the channel gqlgen
+// reads (out), so that an event can be looked at before gqlgen executes
+// anything for it. It also spares each subscription the goroutine that
+// would otherwise feed a channel from the hub: the transport's goroutine
+// for the operation reads the hub itself.
 type tap struct {
-	in  <-chan event.Envelope
+	src *live.Subscription
 	out chan event.Envelope
 }
 
 type tapKey struct{}
 
-// tapped hands the hub's channel to the operation's tap, if it has one,
-// and returns the channel gqlgen should read.
-func tapped(ctx context.Context, hub <-chan event.Envelope) <-chan event.Envelope {
+// tapped hands the subscription to the operation's tap, if it has one, and
+// returns the channel gqlgen should read.
+func tapped(ctx context.Context, sub *live.Subscription) <-chan event.Envelope {
 	t, ok := ctx.Value(tapKey{}).(*tap)
 	if !ok {
-		return hub
+		return sub.Events()
 	}
-	t.in = hub
+	t.src = sub
 	return t.out
 }
 

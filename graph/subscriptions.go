@@ -39,7 +39,7 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if r.hub == nil {
 		return nil, errNoHub
 	}
-	ch, err := r.hub.Subscribe(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
+	sub, err := r.hub.Open(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
 		var end *live.EndError
 		if errors.As(err, &end) {
 			transport.AddSubscriptionError(ctx, endError(end))
@@ -51,7 +51,7 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if err != nil {
 		return nil, err
 	}
-	return tapped(ctx, ch), nil
+	return tapped(ctx, sub), nil
 }
 
 // endError is the `error` message that ends a subscription, carrying the

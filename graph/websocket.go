@@ -157,6 +157,9 @@ func (o WebsocketOptions) withDefaults() WebsocketOptions {
 // subscription cap and the spec's close codes need state per connection,
 // which a transport.Websocket value cannot hold. It panics without
 // o.Tokens.
+// writeBuffers is shared by every connection of the process.
+var writeBuffers = &sync.Pool{}
+
 func WebsocketTransport(o WebsocketOptions) graphql.Transport {
 	o = o.withDefaults()
 	impl := &wsgorilla.Implementation{
@@ -165,6 +168,9 @@ func WebsocketTransport(o WebsocketOptions) graphql.Transport {
 			// The modern protocol first, for clients offering both.
 			Subprotocols: []string{transportWSProtocol, "graphql-ws"},
 			CheckOrigin:  originChecker(o.AllowedOrigins, o.DevMode),
+			// Write buffers are taken from a pool for each message: an idle
+			// subscriber (most of them, most of the time) holds none.
+			WriteBufferPool: writeBuffers,
 		},
 		ReadLimit:    o.ReadLimit,
 		WriteTimeout: o.WriteTimeout,

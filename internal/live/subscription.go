@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,12 +42,24 @@ type Cursor struct {
 // ErrUnknownCursor is a cursor naming an event that does not exist.
 var ErrUnknownCursor = errors.New("the cursor names no event")
 
-// Subscription is one subscriber's queue and pump.
+// Subscription is one subscriber's queue, read with Next (or through the
+// channel Subscribe returns).
 type Subscription struct {
 	hub   *Hub
 	req   Request
-	out   chan event.Envelope
+	ctx   context.Context
 	start int64 // replay runs up to here; the queue holds what comes after
+
+	// The reader's state: only Next touches it.
+	from      int64            // the resume position; -1: none
+	replayAt  int64            // the replay's cursor
+	page      []event.Envelope // replay page not yet handed out
+	batch     []event.Envelope // live events taken from the queue, not yet handed out
+	live      bool             // the replay is over
+	last      *event.Envelope  // the last event handed out
+	position  int64            // where to resume from
+	finishing sync.Once
+	finished  atomic.Bool
 
 	mu     sync.Mutex
 	queue  []event.Envelope
@@ -132,10 +145,48 @@ func (s *Subscription) cut() {
 	}
 }
 
-// Subscribe starts a subscription. The returned channel is owned by the
-// subscription's pump: it closes when ctx ends or the subscriber is cut
-// off (after calling req.End).
+// Subscribe starts a subscription and returns its events as a channel
+// (see Events).
 func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan event.Envelope, error) {
+	s, err := h.Open(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.Events(), nil
+}
+
+// Events hands the subscription's events out on a channel, fed by a
+// goroutine of its own, for a reader that needs a channel; the channel
+// closes when the subscription ends (after req.End). Use either Events or
+// Next, not both.
+func (s *Subscription) Events() <-chan event.Envelope {
+	out := make(chan event.Envelope)
+	go func() {
+		defer close(out)
+		for {
+			e, ok := s.next()
+			if !ok {
+				return
+			}
+			select {
+			case out <- e:
+				s.handedOut(e)
+			case <-s.ctx.Done():
+				s.finish(nil)
+				return
+			case <-s.cutoff:
+				s.finish(s.slow())
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// Open starts a subscription read with Next. It ends when ctx ends, when
+// the subscriber is cut off or when the store fails; req.End is called
+// once then. Only one goroutine at a time may call Next.
+func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 	from := int64(-1) // no replay
 	if req.After != nil {
 		pos, err := h.resolve(ctx, *req.After)
@@ -144,15 +195,21 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (<-chan event.Envelope
 		}
 		from = pos
 	}
-	s := &Subscription{hub: h, req: req, out: make(chan event.Envelope),
+	s := &Subscription{hub: h, req: req, ctx: ctx, from: from, replayAt: from,
 		wake: make(chan struct{}, 1), cutoff: make(chan struct{}), replaying: from >= 0}
 	h.mu.Lock()
 	s.start = h.head
 	h.subs[s] = struct{}{}
 	h.m.subscriptions(len(h.subs))
 	h.mu.Unlock()
-	go s.pump(ctx, from)
-	return s.out, nil
+	s.position = s.start
+	if from >= 0 {
+		s.position = from
+	}
+	s.live = from < 0
+	// Nobody may be reading when ctx ends: leave the hub then all the same.
+	context.AfterFunc(ctx, func() { s.finish(nil) })
+	return s, nil
 }
 
 // resolve turns a cursor into a position. A cursor made before the relay
@@ -199,91 +256,119 @@ func (s *Subscription) caughtUp() bool {
 	return false
 }
 
-// pump replays from the store (positions from+1..start), then forwards the
-// live queue, blocking only itself when the subscriber is slow.
-func (s *Subscription) pump(ctx context.Context, from int64) {
-	var (
-		last     *event.Envelope
-		position = s.start
-		endErr   error
-	)
-	if from >= 0 {
-		position = from
+// Next returns the next event: first those replayed from the store
+// (positions after the cursor up to where the hub stood at Open), then the
+// live queue. It blocks until there is one; false when the subscription
+// has ended (req.End has been called).
+func (s *Subscription) Next() (event.Envelope, bool) {
+	e, ok := s.next()
+	if ok {
+		s.handedOut(e)
 	}
-	defer func() {
+	return e, ok
+}
+
+func (s *Subscription) handedOut(e event.Envelope) {
+	s.last, s.position = &e, e.Position
+	s.hub.m.delivered(e)
+}
+
+func (s *Subscription) slow() error {
+	return &EndError{Err: ErrSlowConsumer, Last: s.last, Position: s.position}
+}
+
+// finish leaves the hub and reports the end, once.
+func (s *Subscription) finish(err error) {
+	s.finishing.Do(func() {
+		s.finished.Store(true)
 		s.hub.remove(s)
 		if s.req.End != nil {
-			s.req.End(endErr)
+			s.req.End(err)
 		}
-		close(s.out)
-	}()
-	send := func(e event.Envelope) bool {
-		select {
-		case s.out <- e:
-			last, position = &e, e.Position
-			s.hub.m.delivered(e)
-			return true
-		case <-ctx.Done():
-			return false
-		case <-s.cutoff:
-			endErr = &EndError{Err: ErrSlowConsumer, Last: last, Position: position}
-			return false
-		}
-	}
-	// Replay: what was handed out before this subscription joined, and,
-	// if the queue overflowed meanwhile, what was handed out since.
-	for cursor := from; from >= 0; {
-		for cursor < s.start {
-			evs, err := s.hub.r.EventsAfter(ctx, cursor, int(min(s.start-cursor, 500)))
-			if err != nil {
-				endErr = &EndError{Err: fmt.Errorf("replay: %w", err), Last: last, Position: position}
-				return
-			}
-			if len(evs) == 0 {
-				break
-			}
-			s.hub.shared.prefetch(ctx, s.hub.r, evs)
-			for _, e := range evs {
-				if e.Position > s.start {
-					break
-				}
-				cursor = e.Position
-				if s.accepts(e, s.hub.audience(ctx, e)) && !send(e) {
-					return
-				}
-			}
-			cursor = max(cursor, evs[len(evs)-1].Position)
-		}
-		if s.caughtUp() {
-			break
-		}
-	}
-	if from >= 0 {
-		position = max(position, s.start)
-	}
-	// Live: what the hub queued since.
+	})
+}
+
+func (s *Subscription) next() (event.Envelope, bool) {
 	for {
+		if s.finished.Load() {
+			return event.Envelope{}, false
+		}
 		select {
-		case <-ctx.Done():
-			return
 		case <-s.cutoff:
-			endErr = &EndError{Err: ErrSlowConsumer, Last: last, Position: position}
-			return
+			s.finish(s.slow())
+			return event.Envelope{}, false
+		default:
+		}
+		if !s.live {
+			e, ok, err := s.replayed()
+			if err != nil {
+				s.finish(&EndError{Err: fmt.Errorf("replay: %w", err), Last: s.last, Position: s.position})
+				return event.Envelope{}, false
+			}
+			if ok {
+				return e, true
+			}
+			continue // caught up (or re-reading what overflowed)
+		}
+		if len(s.batch) > 0 {
+			e := s.batch[0]
+			s.batch = s.batch[1:]
+			// A cursor from an instance whose hub was ahead of this one's:
+			// what the client already has comes through the queue too.
+			if e.Position <= s.from {
+				continue
+			}
+			return e, true
+		}
+		select {
+		case <-s.ctx.Done():
+			s.finish(nil)
+			return event.Envelope{}, false
+		case <-s.cutoff:
+			continue
 		case <-s.wake:
 		}
 		s.mu.Lock()
-		batch := s.queue
-		s.queue = nil
+		s.batch, s.queue = s.queue, nil
 		s.mu.Unlock()
-		for _, e := range batch {
-			// A cursor from an instance whose hub was ahead of this one's:
-			// what the client already has comes through the queue too.
-			if e.Position <= from {
-				continue
+	}
+}
+
+// replayed returns the next event replayed from the store: what was handed
+// out before this subscription joined (positions up to start) and, if the
+// queue overflowed meanwhile, what was handed out since. false when there
+// is none to return now: the replay is over (s.live) or starts afresh.
+func (s *Subscription) replayed() (event.Envelope, bool, error) {
+	for {
+		for len(s.page) > 0 {
+			e := s.page[0]
+			s.page = s.page[1:]
+			if e.Position > s.start {
+				s.page, s.replayAt = nil, s.start
+				break
 			}
-			if !send(e) {
-				return
+			s.replayAt = e.Position
+			if s.accepts(e, s.hub.audience(s.ctx, e)) {
+				return e, true, nil
 			}
 		}
+		if s.replayAt >= s.start {
+			break
+		}
+		evs, err := s.hub.r.EventsAfter(s.ctx, s.replayAt, int(min(s.start-s.replayAt, 500)))
+		if err != nil {
+			return event.Envelope{}, false, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		s.hub.shared.prefetch(s.ctx, s.hub.r, evs)
+		s.page = evs
 	}
+	s.page = nil
+	if s.caughtUp() {
+		s.live = true
+		s.position = max(s.position, s.start)
+	}
+	return event.Envelope{}, false, nil
 }
