@@ -54,6 +54,7 @@ type Subscription struct {
 	from      int64            // the resume position; -1: none
 	replayAt  int64            // the replay's cursor
 	page      []event.Envelope // replay page not yet handed out
+	ahead     *page            // the next replay page, being read
 	batch     []event.Envelope // live events taken from the queue, not yet handed out
 	live      bool             // the replay is over
 	last      *event.Envelope  // the last event handed out
@@ -355,15 +356,24 @@ func (s *Subscription) replayed() (event.Envelope, bool, error) {
 		if s.replayAt >= s.start {
 			break
 		}
-		evs, err := s.hub.r.EventsAfter(s.ctx, s.replayAt, int(min(s.start-s.replayAt, 500)))
-		if err != nil {
-			return event.Envelope{}, false, err
+		f := s.ahead
+		if f == nil || f.after != s.replayAt {
+			f = s.fetch(s.replayAt)
 		}
-		if len(evs) == 0 {
+		s.ahead = nil
+		<-f.done
+		if f.err != nil {
+			return event.Envelope{}, false, f.err
+		}
+		if len(f.evs) == 0 {
 			break
 		}
-		s.hub.shared.prefetch(s.ctx, s.hub.r, evs)
-		s.page = evs
+		s.page = f.evs
+		// Read the next page while this one is handed out: a replay then
+		// waits for the store once, not once per page.
+		if last := f.evs[len(f.evs)-1].Position; last < s.start {
+			s.ahead = s.fetch(last)
+		}
 	}
 	s.page = nil
 	if s.caughtUp() {
@@ -371,4 +381,29 @@ func (s *Subscription) replayed() (event.Envelope, bool, error) {
 		s.position = max(s.position, s.start)
 	}
 	return event.Envelope{}, false, nil
+}
+
+// page is a replay page being read: the events after `after`, with the
+// rows they point to loaded into the shared cache.
+type page struct {
+	after int64
+	done  chan struct{}
+	evs   []event.Envelope
+	err   error
+}
+
+// replayPage is how many events a replay reads at once.
+const replayPage = 500
+
+func (s *Subscription) fetch(after int64) *page {
+	p := &page{after: after, done: make(chan struct{})}
+	n := int(min(s.start-after, replayPage))
+	go func() {
+		defer close(p.done)
+		p.evs, p.err = s.hub.r.EventsAfter(s.ctx, after, n)
+		if p.err == nil {
+			s.hub.shared.prefetch(s.ctx, s.hub.r, p.evs)
+		}
+	}()
+	return p
 }
