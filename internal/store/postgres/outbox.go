@@ -42,11 +42,16 @@ type outbox struct {
 // what publishing them needs. An entry is claimed once its event has a
 // position; claimed entries stay in the outbox until acknowledged.
 //
-// Commit safety: tx_id < xmin of the current snapshot means the writing
-// transaction is no longer running, so no row can still appear below that
-// line. A row written by a transaction that started earlier but commits
-// later keeps the line (xmin) below itself until it commits: it is waited
-// for, never skipped.
+// Commits: the outbox is a queue, not a log read past a high-water mark.
+// Each row is claimed or not on its own, so a transaction that took its id
+// (or its seq) early and commits late is claimed when it commits: nothing
+// is skipped, and no claim waits for transactions still running. (A tail
+// that remembered only "the last id read" would need to wait below the
+// oldest running transaction — pg_snapshot_xmin — and would then stall
+// behind every transaction on the server, a long one in another database
+// included, and behind every writer queued on a hot aggregate's lock.)
+// Positions are handed out here, by the one claimer, in claim order: a
+// row that commits late gets a later position, never a gap.
 //
 // Aggregate order: xid order is not version order (a transaction may take
 // its xid, then wait for the aggregate's lock behind a younger one), so
@@ -68,8 +73,7 @@ const claimable = `
 WITH cand AS (
     SELECT o.event_id, o.aggregate_id, o.version, o.tx_id, o.seq, o.subject
     FROM outbox o
-    WHERE o.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-      AND (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
+    WHERE (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
     ORDER BY o.tx_id, o.seq
     LIMIT $1
 ), earlier AS (

@@ -62,8 +62,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// behind 16 concurrent writers; pool_max_conns in the URL wins.
 		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
 	}
-	// A transaction left idle would hold back the outbox horizon (nothing
-	// younger could be published), so the server ends such sessions.
+	// A transaction left idle holds its locks (a pulse's writers would queue
+	// behind it) and holds back vacuum, so the server ends such sessions.
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -116,10 +116,8 @@ func closePulse(ctx context.Context, s store.Store, pulseID, teacher uuid.UUID) 
 	return ev, err
 }
 
-// Claim claims until at least want entries come back. On PostgreSQL a
-// transaction running anywhere on the server (another test's, in another
-// database) holds the horizon back, so a claim may come back short for a
-// while: that is the tail waiting, as designed, not losing anything.
+// Claim claims until at least want entries come back (or 30 s pass), for
+// callers that commit from other goroutines.
 func Claim(t *testing.T, ob store.Outbox, limit, want int) []store.OutboxEntry {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
