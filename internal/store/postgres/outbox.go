@@ -26,6 +26,7 @@ func (s *Store) AcquireOutbox(ctx context.Context) (store.Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox connection: %w", redact(err))
 	}
+	_ = registerUUID(ctx, conn)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, relayLockKey); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("outbox lock: %w", err)

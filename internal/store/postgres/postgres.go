@@ -65,6 +65,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	// A transaction left idle holds its locks (a pulse's writers would queue
 	// behind it) and holds back vacuum, so the server ends such sessions.
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"
+	cfg.AfterConnect = registerUUID
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
