@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,28 +16,29 @@ import (
 
 // Write runs fn as one transaction. Statements that need no answer are
 // queued and sent in one pipelined batch with the next statement that does,
-// or with the commit.
+// or with the commit; BEGIN and COMMIT ride in those batches too. A unit of
+// work whose statements all go out at the end (a new pulse, its event and
+// outbox row) is one round trip: one batch, which PostgreSQL runs as one
+// implicit transaction, all or nothing, with no BEGIN or COMMIT at all.
 func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (out store.Outcome, replayed bool, err error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return out, false, fmt.Errorf("begin: %w", redact(err))
+		return out, false, fmt.Errorf("connect: %w", redact(err))
 	}
-	committed := false
+	defer conn.Release()
+	w := &writeTx{conn: conn.Conn()}
 	defer func() {
-		if !committed {
-			if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-				err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-			}
+		if err != nil {
+			w.abort()
 		}
 	}()
 
 	if idem != nil {
-		prior, found, err := claimKey(ctx, tx, idem)
+		prior, found, err := w.claimKey(ctx, idem)
 		if err != nil || found {
 			return prior, found, err
 		}
 	}
-	w := &writeTx{tx: tx}
 	out, err = fn(ctx, w)
 	if err != nil {
 		return store.Outcome{}, false, err
@@ -51,36 +51,34 @@ func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(cont
 		w.batch.Queue(`UPDATE idempotency_keys SET outcome = $3 WHERE actor_id = $1 AND key = $2`,
 			idem.ActorID, idem.Key, raw)
 	}
-	if err := w.flush(ctx); err != nil {
+	if err := w.commit(ctx); err != nil {
 		return store.Outcome{}, false, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return store.Outcome{}, false, fmt.Errorf("commit: %w", translate(err))
-	}
-	committed = true
 	return out, false, nil
 }
 
 // claimKey inserts the idempotency key first: a concurrent duplicate then
 // waits on the key's unique index until the first request commits, and
 // finds its outcome instead of doing the work again.
-func claimKey(ctx context.Context, tx pgx.Tx, idem *store.Idempotency) (store.Outcome, bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (actor_id, key, fingerprint) VALUES ($1, $2, $3)
-		ON CONFLICT (actor_id, key) DO NOTHING`, idem.ActorID, idem.Key, idem.Fingerprint)
-	if err != nil {
-		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", translate(err))
+func (w *writeTx) claimKey(ctx context.Context, idem *store.Idempotency) (store.Outcome, bool, error) {
+	var inserted int64
+	w.batch.Queue(`INSERT INTO idempotency_keys (actor_id, key, fingerprint) VALUES ($1, $2, $3)
+		ON CONFLICT (actor_id, key) DO NOTHING`, idem.ActorID, idem.Key, idem.Fingerprint).
+		Exec(func(tag pgconn.CommandTag) error { inserted = tag.RowsAffected(); return nil })
+	if err := w.flush(ctx); err != nil {
+		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", err)
 	}
-	if tag.RowsAffected() == 1 {
+	if inserted == 1 {
 		return store.Outcome{}, false, nil
 	}
 	var (
 		fingerprint string
 		raw         []byte
 	)
-	err = tx.QueryRow(ctx, `SELECT fingerprint, outcome FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
-		idem.ActorID, idem.Key).Scan(&fingerprint, &raw)
-	if err != nil {
-		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", translate(err))
+	w.batch.Queue(`SELECT fingerprint, outcome FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
+		idem.ActorID, idem.Key).QueryRow(func(row pgx.Row) error { return row.Scan(&fingerprint, &raw) })
+	if err := w.flush(ctx); err != nil {
+		return store.Outcome{}, false, fmt.Errorf("idempotency key: %w", err)
 	}
 	if fingerprint != idem.Fingerprint {
 		return store.Outcome{}, false, store.ErrIdempotencyKeyReused
@@ -93,19 +91,66 @@ func claimKey(ctx context.Context, tx pgx.Tx, idem *store.Idempotency) (store.Ou
 }
 
 type writeTx struct {
-	tx    pgx.Tx
+	conn  *pgx.Conn
 	batch pgx.Batch
+	// begun: a BEGIN has been sent, and the transaction block is open.
+	begun bool
 }
 
-// flush sends the queued statements in one round trip; the first error of
-// any of them (already translated by its callback) is returned.
+// flush sends the queued statements in one round trip, opening the
+// transaction with them if it is not open yet; the first error of any of
+// them (already translated by its callback) is returned.
 func (w *writeTx) flush(ctx context.Context) error {
 	if w.batch.Len() == 0 {
 		return nil
 	}
+	if !w.begun {
+		w.prepend(`BEGIN`)
+		w.begun = true
+	}
+	return w.send(ctx)
+}
+
+// commit sends what is queued with the COMMIT; without a transaction block
+// open, the batch is its own (implicit) transaction.
+func (w *writeTx) commit(ctx context.Context) error {
+	if w.begun {
+		// A statement of this batch that fails aborts the block, and the
+		// COMMIT then rolls back: the statement's error is what returns.
+		w.batch.Queue(`COMMIT`)
+	}
+	if err := w.send(ctx); err != nil {
+		return err
+	}
+	w.begun = false
+	return nil
+}
+
+func (w *writeTx) send(ctx context.Context) error {
 	b := w.batch
 	w.batch = pgx.Batch{}
-	return translate(w.tx.SendBatch(ctx, &b).Close())
+	return translate(w.conn.SendBatch(ctx, &b).Close())
+}
+
+func (w *writeTx) prepend(sql string) {
+	queued := w.batch.QueuedQueries
+	w.batch = pgx.Batch{}
+	w.batch.Queue(sql)
+	w.batch.QueuedQueries = append(w.batch.QueuedQueries, queued...)
+}
+
+// abort ends a transaction block left open by a failure. A connection that
+// cannot say ROLLBACK is closed: the pool then drops it rather than hand
+// out a connection inside a transaction.
+func (w *writeTx) abort() {
+	if !w.begun {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := w.conn.Exec(ctx, `ROLLBACK`); err != nil {
+		_ = w.conn.Close(ctx)
+	}
 }
 
 func (w *writeTx) InsertPulse(_ context.Context, p store.Pulse) error {
