@@ -224,7 +224,33 @@ func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec gra
 	ws := t.base // a copy per connection, whose hooks know the session
 	ws.Implementation = sessionAccepter{impl: t.impl, s: s}
 	ws.InitFunc = s.init
-	ws.Do(w, r, sessionExecutor{GraphExecutor: exec, s: s})
+
+	// The connection runs on a goroutine of its own, and the handler returns
+	// once the socket is upgraded: net/http's per-connection buffers and
+	// request state, which it keeps until the handler returns, then go
+	// (about 8 KiB per connection, most of an idle subscriber's heap). The
+	// request's context ends when the handler returns, so the connection
+	// keeps its values without its cancellation; the socket itself ends it
+	// (the peer, a deadline, or the registry at shutdown).
+	s.upgraded = make(chan struct{})
+	done := make(chan struct{})
+	r = r.WithContext(context.WithoutCancel(r.Context()))
+	go func() {
+		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				t.opts.Logger.Error("websocket connection panicked", "panic", fmt.Sprint(v))
+				if s.conn != nil {
+					s.conn.CloseWith(websocket.CloseInternalServerErr, "internal error")
+				}
+			}
+		}()
+		ws.Do(w, r, sessionExecutor{GraphExecutor: exec, s: s})
+	}()
+	select {
+	case <-s.upgraded:
+	case <-done: // refused before the upgrade: the answer is written
+	}
 }
 
 // originChecker allows a request without an Origin header, the server's own
@@ -261,6 +287,8 @@ type wsSession struct {
 	opts     *WebsocketOptions
 	conn     *wsgorilla.Conn // set by Accept, before anything else runs
 	stopInit func() bool
+	// upgraded is closed once the socket is upgraded (see Do).
+	upgraded chan struct{}
 
 	mu sync.Mutex
 	// authFailed: the connection_init was refused (the legacy
@@ -288,6 +316,9 @@ func (a sessionAccepter) Accept(w http.ResponseWriter, r *http.Request, o transp
 	}
 	a.s.conn = c
 	a.s.stopInit = c.CloseAfter(a.s.opts.InitTimeout, closeInitTimeout, reasonInitTimeout)
+	if a.s.upgraded != nil {
+		close(a.s.upgraded)
+	}
 	return &sessionConn{Conn: c, s: a.s}, nil
 }
 

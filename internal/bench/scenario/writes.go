@@ -40,8 +40,8 @@ func Writes(ctx context.Context, e *Env, o WritesOptions) error {
 	e.Report.Note("writes: closed loop over HTTP keep-alive, %s warm-up then %s per run; createPulse: one teacher per client; "+
 		"respondToPulse: each client answers its own %d pulses in turn, a new student each round. pgbench: the same statements "+
 		"(-M prepared, as many clients as the server run, %d threads, -T %s), pipelined: 1 round trip per createPulse and 3 per "+
-		"respondToPulse, where the store takes 3 and 5 (BEGIN, batches, COMMIT); the server is stopped while pgbench runs. The "+
-		"server's pool is its default (pgxpool: max(4, cores) connections).", o.Warmup, o.Duration, o.PulsesPerClient, runtime.NumCPU(), o.Duration)
+		"respondToPulse, as the store's (BEGIN and COMMIT ride in its batches); the server is stopped while pgbench runs. The "+
+		"server's pool is its default (16 connections).", o.Warmup, o.Duration, o.PulsesPerClient, runtime.NumCPU(), o.Duration)
 	for _, mutation := range []string{"createPulse", "respondToPulse"} {
 		for _, c := range o.Clients {
 			row, err := writesServer(ctx, e, o, mutation, c)
