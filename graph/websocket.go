@@ -171,6 +171,10 @@ func WebsocketTransport(o WebsocketOptions) graphql.Transport {
 			// Write buffers are taken from a pool for each message: an idle
 			// subscriber (most of them, most of the time) holds none.
 			WriteBufferPool: writeBuffers,
+			// Clients send a few small messages (init, subscribe, pong);
+			// the 4 KiB buffer net/http would lend stays with each idle
+			// connection for its lifetime.
+			ReadBufferSize: 1024,
 		},
 		ReadLimit:    o.ReadLimit,
 		WriteTimeout: o.WriteTimeout,
