@@ -250,7 +250,9 @@ func (r *Relay) setLeader(leading bool) {
 }
 
 // lead publishes the outbox until ctx ends (returning ctx's error) or the
-// store fails (returning that error).
+// store fails (returning that error). The next batch is claimed while the
+// current one is being published (the store and the bus work at the same
+// time), and the current one is marked once both are done.
 func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 	retry := backoff.New(r.opts.MinBackoff, r.opts.MaxBackoff)
 	var (
@@ -259,7 +261,17 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		lastPending  time.Time
 		msgs         []bus.Message
 		ids          []uuid.UUID
+		batch        []store.OutboxEntry
 	)
+	claim := func(after int64) ([]store.OutboxEntry, error) {
+		return withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
+			return ob.ClaimAfter(sctx, after, r.opts.Batch)
+		})
+	}
+	type claimed struct {
+		batch []store.OutboxEntry
+		err   error
+	}
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -271,18 +283,24 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			lastPending = time.Now()
 		}
 		start := time.Now()
-		batch, err := withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
-			return ob.Claim(sctx, r.opts.Batch)
-		})
-		if err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
 		if len(batch) == 0 {
-			if !r.idle(ctx) {
-				return ctx.Err()
+			var err error
+			if batch, err = claim(0); err != nil {
+				return fmt.Errorf("claim: %w", err)
 			}
-			continue
+			if len(batch) == 0 {
+				if !r.idle(ctx) {
+					return ctx.Err()
+				}
+				continue
+			}
 		}
+
+		ahead := make(chan claimed, 1)
+		go func(after int64) {
+			b, err := claim(after)
+			ahead <- claimed{b, err}
+		}(batch[len(batch)-1].Position)
 
 		msgs = msgs[:0]
 		for _, e := range batch {
@@ -292,7 +310,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		if err == nil && r.opts.AfterPublish != nil {
 			err = r.opts.AfterPublish(batch)
 		}
+		next := <-ahead
 		if err != nil {
+			// The batch is kept and published again; what was claimed
+			// after it is offered again by the next claim after it.
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -344,11 +365,12 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		if r.opts.OnPublished != nil {
 			r.opts.OnPublished(batch)
 		}
-		// Claim again at once: only an empty claim means there is nothing
-		// to do (a backend may cap or shorten a batch with more pending).
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if next.err != nil {
+			return fmt.Errorf("claim: %w", next.err)
 		}
+		// An empty claim ahead sends the loop back to a plain claim, and to
+		// waiting when that is empty too.
+		batch = next.batch
 	}
 }
 

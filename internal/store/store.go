@@ -191,6 +191,11 @@ type Outbox interface {
 	// skips an entry whose transaction commits late, and it keeps each
 	// aggregate's versions in order.
 	Claim(ctx context.Context, limit int) ([]OutboxEntry, error)
+	// ClaimAfter is Claim for a caller that still has the entries up to
+	// position after in flight (claimed, handed out, not acknowledged): it
+	// leaves them out, so that the next batch can be claimed while the
+	// last one is being published. ClaimAfter(ctx, 0, limit) is Claim.
+	ClaimAfter(ctx context.Context, after int64, limit int) ([]OutboxEntry, error)
 	// Ack removes published entries from the outbox.
 	Ack(ctx context.Context, eventIDs []uuid.UUID) error
 	// Pending counts committed entries not yet acknowledged and the age of

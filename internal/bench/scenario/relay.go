@@ -291,6 +291,11 @@ func (o *timedOutbox) Claim(ctx context.Context, n int) ([]store.OutboxEntry, er
 	return o.Outbox.Claim(ctx, n)
 }
 
+func (o *timedOutbox) ClaimAfter(ctx context.Context, after int64, n int) ([]store.OutboxEntry, error) {
+	defer o.p.add(&o.p.claim, &o.p.claims, time.Now())
+	return o.Outbox.ClaimAfter(ctx, after, n)
+}
+
 func (o *timedOutbox) Ack(ctx context.Context, ids []uuid.UUID) error {
 	defer o.p.add(&o.p.ack, nil, time.Now())
 	return o.Outbox.Ack(ctx, ids)

@@ -76,3 +76,51 @@ func TestFailedLastBatchUndoesTheUnit(t *testing.T) {
 	_, err = s.Pulse(ctx, ok.ID)
 	require.NoError(t, err)
 }
+
+// The claim floor (below it, every position is acknowledged) moves when the
+// oldest claimed entries are acknowledged, and only then: an entry left
+// unacknowledged below others is offered again.
+func TestClaimFloorFollowsAcks(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := context.Background()
+	for range 5 {
+		ev := lesson(uuid.New())
+		_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
+		})
+		require.NoError(t, err)
+	}
+	ob, err := s.AcquireOutbox(ctx)
+	require.NoError(t, err)
+	defer ob.Release()
+	floor := func() (f int64) {
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT claim_floor FROM relay_state`).Scan(&f))
+		return f
+	}
+
+	batch, err := ob.Claim(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, batch, 3)
+	require.NoError(t, ob.Ack(ctx, []uuid.UUID{batch[0].EventID, batch[1].EventID}))
+	require.EqualValues(t, 2, floor(), "the two oldest are acknowledged")
+
+	rest, err := ob.Claim(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, rest, 3)
+	require.Equal(t, batch[2].EventID, rest[0].EventID, "the unacknowledged one first")
+	require.NoError(t, ob.Ack(ctx, []uuid.UUID{rest[1].EventID, rest[2].EventID}))
+	require.EqualValues(t, 2, floor(), "not the oldest: the floor stays")
+
+	again, err := ob.Claim(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, again, 1)
+	require.Equal(t, batch[2].EventID, again[0].EventID, "still offered")
+	require.NoError(t, ob.Ack(ctx, []uuid.UUID{again[0].EventID}))
+	require.EqualValues(t, 3, floor())
+	// The floor moves over what was acknowledged out of order at the next claim.
+	empty, err := ob.Claim(ctx, 3)
+	require.NoError(t, err)
+	require.Empty(t, empty)
+	require.EqualValues(t, 5, floor())
+}

@@ -59,7 +59,11 @@ func (o *outbox) held() error {
 // writers are serialised, so a late commit cannot be skipped and each
 // aggregate's versions stay in order. It numbers only as many as the batch
 // can take, keeping the work per call bounded however long the backlog.
-func (o *outbox) Claim(ctx context.Context, n int) (_ []store.OutboxEntry, err error) {
+func (o *outbox) Claim(ctx context.Context, n int) ([]store.OutboxEntry, error) {
+	return o.ClaimAfter(ctx, 0, n)
+}
+
+func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) (_ []store.OutboxEntry, err error) {
 	if err := o.held(); err != nil {
 		return nil, err
 	}
@@ -78,7 +82,7 @@ func (o *outbox) Claim(ctx context.Context, n int) (_ []store.OutboxEntry, err e
 
 	var claimed int
 	if err := tx.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM outbox WHERE position IS NOT NULL`).Scan(&claimed); err != nil {
+		`SELECT COUNT(*) FROM outbox WHERE position > ?`, after).Scan(&claimed); err != nil {
 		return nil, translate("claim", err)
 	}
 	if need := n - claimed; need > 0 {
@@ -115,7 +119,7 @@ func (o *outbox) Claim(ctx context.Context, n int) (_ []store.OutboxEntry, err e
 	rows, err := tx.QueryContext(ctx,
 		`SELECT o.event_id, o.aggregate_id, o.version, o.position, o.subject, e.body
 		 FROM outbox o JOIN events e ON e.id = o.event_id
-		 WHERE o.position IS NOT NULL ORDER BY o.position LIMIT ?`, n)
+		 WHERE o.position > ? ORDER BY o.position LIMIT ?`, after, n)
 	if err != nil {
 		return nil, translate("claim", err)
 	}

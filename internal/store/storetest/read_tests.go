@@ -196,6 +196,47 @@ func testOutboxClaimAndAck(t *testing.T, s store.Store) {
 	require.Zero(t, count)
 }
 
+// A batch in flight is left out of the next claim (ClaimAfter), so that
+// the relay can claim while it publishes; a plain Claim offers every
+// unacknowledged entry again, and so does ClaimAfter past the in-flight
+// ones.
+func testOutboxClaimAfterInFlight(t *testing.T, s store.Store) {
+	teacher := uuid.New()
+	var written []uuid.UUID
+	for i := range 5 {
+		_, ev := createPulse(t, s, teacher, epoch.Add(time.Duration(i)*time.Second))
+		written = append(written, ev.ID)
+	}
+	ob, err := s.AcquireOutbox(ctx(t))
+	require.NoError(t, err)
+	defer ob.Release()
+	ids := func(es []store.OutboxEntry) (out []uuid.UUID) {
+		for _, e := range es {
+			out = append(out, e.EventID)
+		}
+		return out
+	}
+
+	inFlight := Claim(t, ob, 3, 3)
+	next, err := ob.ClaimAfter(ctx(t), inFlight[2].Position, 3)
+	require.NoError(t, err)
+	require.Equal(t, written[3:], ids(next), "the batch in flight is left out")
+	require.EqualValues(t, 4, next[0].Position, "positions go on with no gap")
+
+	again, err := ob.Claim(ctx(t), 10)
+	require.NoError(t, err)
+	require.Equal(t, written, ids(again), "a plain claim offers everything unacknowledged")
+
+	require.NoError(t, ob.Ack(ctx(t), ids(inFlight)))
+	rest, err := ob.ClaimAfter(ctx(t), inFlight[2].Position, 10)
+	require.NoError(t, err)
+	require.Equal(t, written[3:], ids(rest), "unacknowledged past the in-flight ones: offered again")
+	require.NoError(t, ob.Ack(ctx(t), ids(rest)))
+	empty, err := ob.ClaimAfter(ctx(t), rest[1].Position, 10)
+	require.NoError(t, err)
+	require.Empty(t, empty)
+}
+
 func testOutboxKeepsAggregateOrder(t *testing.T, s store.Store) {
 	teacher := uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)

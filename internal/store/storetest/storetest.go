@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		"ResponsesKeysetPages":           testResponsesKeysetPages,
 		"AggregateEventsInVersionOrder":  testAggregateEventsInVersionOrder,
 		"OutboxClaimAndAck":              testOutboxClaimAndAck,
+		"OutboxClaimAfterInFlight":       testOutboxClaimAfterInFlight,
 		"OutboxKeepsAggregateOrder":      testOutboxKeepsAggregateOrder,
 		"OutboxOneHolder":                testOutboxOneHolder,
 		"EraseActor":                     testEraseActor,
