@@ -90,6 +90,7 @@ type options struct {
 	only      string
 	clients   string
 	writeDur  time.Duration
+	rounds    int
 	warmup    time.Duration
 	burst     int
 	burstWin  time.Duration
@@ -110,6 +111,7 @@ type options struct {
 var quickValues = map[string]string{
 	"write-clients":   "16",
 	"write-duration":  "3s",
+	"write-rounds":    "1",
 	"warmup":          "500ms",
 	"burst-students":  "200",
 	"fanout":          "200x20,1000x2",
@@ -128,7 +130,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.bin, "bin", "", "the edupulse binary (default: go build ./cmd/edupulse into a temporary directory)")
 	fs.StringVar(&o.only, "only", "writes,burst,fanout,relay,resume,idle", "scenarios to run, comma-separated")
 	fs.StringVar(&o.clients, "write-clients", "16,64", "writes: concurrent clients, comma-separated")
-	fs.DurationVar(&o.writeDur, "write-duration", 10*time.Second, "writes: duration of each run (server and pgbench)")
+	fs.DurationVar(&o.writeDur, "write-duration", 5*time.Second, "writes: duration of each run (server and pgbench)")
+	fs.IntVar(&o.rounds, "write-rounds", 3, "writes: alternating rounds (server, pgbench, server, …) per case; the medians are reported")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "writes: unmeasured warm-up before each server run")
 	fs.IntVar(&o.burst, "burst-students", 500, "burst: students answering one pulse")
 	fs.DurationVar(&o.burstWin, "burst-window", time.Second, "burst: the answers are spread over this")
@@ -262,7 +265,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		run  func() error
 	}{
 		{"writes", func() error {
-			return scenario.Writes(ctx, env, scenario.WritesOptions{Clients: clients, Duration: o.writeDur, Warmup: o.warmup,
+			return scenario.Writes(ctx, env, scenario.WritesOptions{Clients: clients, Duration: o.writeDur, Rounds: o.rounds, Warmup: o.warmup,
 				PulsesPerClient: 8, TargetClients: 16, TargetRatio: 0.8})
 		}},
 		{"burst", func() error {

@@ -1,9 +1,11 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,8 +21,12 @@ import (
 type WritesOptions struct {
 	// Clients are the concurrencies measured (16 and 64).
 	Clients []int
-	// Duration of each measured run (10 s), after Warmup (1 s).
+	// Duration of each measured run (5 s), after Warmup (1 s).
 	Duration, Warmup time.Duration
+	// Rounds: each case alternates server and pgbench runs this many
+	// times (3), so that both sides see the same moments of a shared,
+	// noisy machine; the medians are reported.
+	Rounds int
 	// PulsesPerClient: each respondToPulse client answers its own pulses,
 	// round robin, a new student each round (8).
 	PulsesPerClient int
@@ -37,26 +43,51 @@ type WritesOptions struct {
 // stopped while pgbench runs, and pgbench's outbox rows are removed before
 // the next server starts, so that neither run pays for the other.
 func Writes(ctx context.Context, e *Env, o WritesOptions) error {
-	e.Report.Note("writes: closed loop over HTTP keep-alive, %s warm-up then %s per run; createPulse: one teacher per client; "+
-		"respondToPulse: each client answers its own %d pulses in turn, a new student each round. pgbench: the same statements "+
-		"(-M prepared, as many clients as the server run, %d threads, -T %s), pipelined: 1 round trip per createPulse and 3 per "+
-		"respondToPulse, as the store's (BEGIN and COMMIT ride in its batches); the server is stopped while pgbench runs. The "+
-		"server's pool is its default (16 connections).", o.Warmup, o.Duration, o.PulsesPerClient, runtime.NumCPU(), o.Duration)
+	o.Rounds = max(o.Rounds, 1)
+	e.Report.Note("writes: closed loop over HTTP keep-alive, %s warm-up then %s per run; %d alternating rounds per case (server, "+
+		"pgbench, server, …): the rows are the rounds of median throughput, the ratio is the median of the rounds' ratios. "+
+		"createPulse: one teacher per client; respondToPulse: each client answers its own %d pulses in turn, a new student each "+
+		"round. pgbench: the same statements (-M prepared, as many clients as the server run, %d threads, -T %s), pipelined: 1 "+
+		"round trip per createPulse and 3 per respondToPulse, as the store's (BEGIN and COMMIT ride in its batches); the server "+
+		"is stopped while pgbench runs. The server's pool is its default (16 connections).",
+		o.Warmup, o.Duration, o.Rounds, o.PulsesPerClient, runtime.NumCPU(), o.Duration)
 	for _, mutation := range []string{"createPulse", "respondToPulse"} {
 		for _, c := range o.Clients {
-			row, err := writesServer(ctx, e, o, mutation, c)
-			if err != nil {
-				return err
+			var (
+				servers, floors []report.Row
+				ratios          []float64
+				ferr            error
+			)
+			for round := range o.Rounds {
+				row, err := writesServer(ctx, e, o, mutation, c)
+				if err != nil {
+					return err
+				}
+				servers = append(servers, row)
+				e.Logf("writes %s c=%d round %d server: %.0f tx/s, p99 %s, %d errors", mutation, c, round+1, row.Throughput, row.Latency.P99, row.Errors)
+				fl, err := writesFloor(ctx, e, o, mutation, c)
+				if err != nil || fl.Throughput <= 0 {
+					ferr = err
+					continue
+				}
+				floors = append(floors, fl)
+				ratios = append(ratios, row.Throughput/fl.Throughput)
+				e.Logf("writes %s c=%d round %d pgbench: %.0f tx/s, p99 %s; server/pgbench %.0f%%", mutation, c, round+1,
+					fl.Throughput, fl.Latency.P99, 100*ratios[len(ratios)-1])
 			}
-			e.Logf("writes %s c=%d server: %.0f tx/s, p99 %s, %d errors", mutation, c, row.Throughput, row.Latency.P99, row.Errors)
-			fl, ferr := writesFloor(ctx, e, o, mutation, c)
-			if ferr == nil && fl.Throughput > 0 {
-				row.Ratio = row.Throughput / fl.Throughput
-				e.Logf("writes %s c=%d pgbench: %.0f tx/s, p99 %s; server/pgbench %.0f%%", mutation, c, fl.Throughput, fl.Latency.P99, 100*row.Ratio)
+			row := medianThroughput(servers)
+			for _, r := range servers {
+				row.Errors = max(row.Errors, r.Errors)
+			}
+			if len(ratios) > 0 {
+				ferr = nil
+				row.Ratio = median(ratios)
+			} else if ferr == nil {
+				ferr = fmt.Errorf("pgbench measured nothing")
 			}
 			e.Report.Add(row)
 			if ferr == nil {
-				e.Report.Add(fl)
+				e.Report.Add(medianThroughput(floors))
 			} else {
 				e.Logf("writes %s c=%d: no pgbench floor: %v", mutation, c, ferr)
 			}
@@ -74,6 +105,24 @@ func Writes(ctx context.Context, e *Env, o WritesOptions) error {
 		}
 	}
 	return nil
+}
+
+// medianThroughput is the row of median throughput (the lower middle one
+// of an even number).
+func medianThroughput(rows []report.Row) report.Row {
+	sorted := slices.Clone(rows)
+	slices.SortFunc(sorted, func(a, b report.Row) int { return cmp.Compare(a.Throughput, b.Throughput) })
+	return sorted[(len(sorted)-1)/2]
+}
+
+func median(xs []float64) float64 {
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 func writesServer(ctx context.Context, e *Env, o WritesOptions, mutation string, clients int) (report.Row, error) {
