@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -49,19 +50,35 @@ type loadersKey struct{}
 
 // installLoaders gives each response fresh loaders: one per query or
 // mutation, one per subscription event (so that a long subscription never
-// serves a pulse from a stale cache).
+// serves a pulse from a stale cache). They are made on first use: most
+// responses (a mutation's payload, a subscription event shared from another
+// subscriber's rendering) never load anything.
 func installLoaders(r store.Reader, shared *live.Shared) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(context.WithValue(ctx, loadersKey{}, newLoaders(r, shared)))
+		return next(context.WithValue(ctx, loadersKey{}, &lazyLoaders{r: r, shared: shared}))
 	}
+}
+
+// lazyLoaders makes a response's loaders when a resolver first asks. The
+// resolvers of one response may ask concurrently.
+type lazyLoaders struct {
+	once   sync.Once
+	l      *loaders
+	r      store.Reader
+	shared *live.Shared
+}
+
+func (z *lazyLoaders) get() *loaders {
+	z.once.Do(func() { z.l = newLoaders(z.r, z.shared) })
+	return z.l
 }
 
 // loaders returns the loaders of the current response. Outside NewHandler's
 // middleware (which always installs them) it falls back to loaders of its
 // own: correct, only unbatched.
 func (r *Resolver) loaders(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return l
+	if z, ok := ctx.Value(loadersKey{}).(*lazyLoaders); ok {
+		return z.get()
 	}
 	return newLoaders(r.svc.Store(), r.shared())
 }

@@ -375,7 +375,16 @@ func (s *wsSession) authenticate(header string) (auth.Actor, time.Time, error) {
 type sessionConn struct {
 	*wsgorilla.Conn
 	s *wsSession
+
+	// frame is reused for each outgoing message: the websocket layer copies
+	// it out before WriteText returns.
+	mu    sync.Mutex
+	frame []byte
 }
+
+// maxKeptFrame: a frame buffer larger than this (a big page of events) is
+// not kept for the connection's next messages.
+const maxKeptFrame = 16 << 10
 
 func (c *sessionConn) NextReader() (int, io.Reader, error) {
 	mt, r, err := c.Conn.NextReader()
@@ -396,9 +405,14 @@ func (c *sessionConn) NextReader() (int, io.Reader, error) {
 }
 
 func (c *sessionConn) WriteJSON(v any) error {
-	data, kind, err := appendFrame(nil, v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	data, kind, err := appendFrame(c.frame[:0], v)
 	if err != nil {
 		return err
+	}
+	if cap(data) <= maxKeptFrame {
+		c.frame = data
 	}
 	switch kind {
 	case "":
