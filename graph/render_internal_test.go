@@ -72,7 +72,7 @@ func TestDocumentKey(t *testing.T) {
 	schema := NewExecutableSchema(Config{}).Schema()
 	key := func(q string, vars map[string]any) ([32]byte, bool) {
 		t.Helper()
-		doc, errs := gqlparser.LoadQuery(schema, q)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
 		require.Empty(t, errs)
 		return documentKey(&graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0], Variables: vars})
 	}
