@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -188,9 +189,10 @@ func WebsocketTransport(o WebsocketOptions) graphql.Transport {
 		base: transport.Websocket{
 			// InitTimeout is left at 0: the session's own timer closes with
 			// 4408 (see the file comment).
-			PingPongInterval:      o.PingInterval,
-			KeepAlivePingInterval: o.PingInterval,
-			PayloadReadLimit:      &readLimit,
+			// PingPongInterval and KeepAlivePingInterval are left at 0: the
+			// session pings with a timer (see keepAlive), where gqlgen would
+			// run a goroutine per connection for it.
+			PayloadReadLimit: &readLimit,
 			ErrorFunc: func(ctx context.Context, err error) {
 				// A peer that vanished or a write that timed out: routine.
 				log.DebugContext(ctx, "websocket error", "error", err)
@@ -234,13 +236,19 @@ func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec gra
 	// request state, which it keeps until the handler returns, then go
 	// (about 8 KiB per connection, most of an idle subscriber's heap). The
 	// request's context ends when the handler returns, so the connection
-	// keeps its values without its cancellation; the socket itself ends it
-	// (the peer, a deadline, or the registry at shutdown).
+	// gets one of its own, with the request's values, that ends when
+	// gqlgen's read loop does, as the request's did before: every operation
+	// of the connection is cancelled then, including one that gqlgen lost
+	// track of (an id reused right after the server completed it can have
+	// its cancel func dropped from gqlgen's table by the previous
+	// operation's cleanup).
 	s.upgraded = make(chan struct{})
 	done := make(chan struct{})
-	r = r.WithContext(context.WithoutCancel(r.Context()))
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	r = r.WithContext(ctx)
 	go func() {
 		defer close(done)
+		defer cancel()
 		defer func() {
 			if v := recover(); v != nil {
 				t.opts.Logger.Error("websocket connection panicked", "panic", fmt.Sprint(v))
@@ -293,6 +301,10 @@ type wsSession struct {
 	stopInit func() bool
 	// upgraded is closed once the socket is upgraded (see Do).
 	upgraded chan struct{}
+	// pinger is the keep-alive timer; pongSeen (under mu): a pong came in
+	// since the last ping.
+	pinger   *time.Timer
+	pongSeen bool
 
 	mu sync.Mutex
 	// authFailed: the connection_init was refused (the legacy
@@ -382,6 +394,16 @@ type sessionConn struct {
 	frame []byte
 }
 
+// Close stops the keep-alive with the connection.
+func (c *sessionConn) Close() error {
+	c.s.mu.Lock()
+	if c.s.pinger != nil {
+		c.s.pinger.Stop()
+	}
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}
+
 // maxKeptFrame: a frame buffer larger than this (a big page of events) is
 // not kept for the connection's next messages.
 const maxKeptFrame = 16 << 10
@@ -417,11 +439,70 @@ func (c *sessionConn) WriteJSON(v any) error {
 	switch kind {
 	case "":
 		slowFrames.Add(1)
-	case "next", "data", "ka", "pong", "ping", "connection_ack":
+	case "connection_ack":
+		if err := c.WriteText(data); err != nil {
+			return err
+		}
+		c.s.keepAlive()
+		return nil
+	case "next", "data", "ka", "pong", "ping":
 		// nothing for outbound to look at
 		return c.WriteText(data)
 	}
 	return c.WriteText(c.s.outbound(data))
+}
+
+// keepAlive starts the session's keep-alive, once the connection is
+// acknowledged: graphql-transport-ws gets a ping every PingInterval and must
+// answer each with a pong (a client that stops answering meets its read
+// deadline, two intervals on, and is dropped); the legacy graphql-ws gets
+// a "ka" at once and every interval. A timer per connection does it, not a
+// goroutine: an idle subscriber costs one goroutine less (gqlgen runs one
+// for this). The first tick comes at a random point of the first interval,
+// so that connections opened together do not all ping together.
+func (s *wsSession) keepAlive() {
+	interval := s.opts.PingInterval
+	legacy := s.conn.Subprotocol() != transportWSProtocol
+	if legacy {
+		if err := s.conn.WriteText([]byte(`{"type":"ka"}`)); err != nil {
+			return
+		}
+	} else {
+		s.mu.Lock()
+		s.pongSeen = true // nothing asked yet
+		s.mu.Unlock()
+		_ = s.conn.SetReadDeadline(time.Now().Add(2 * interval))
+	}
+	tick := func() {
+		select {
+		case <-s.conn.Done():
+			return // closed: the timer is not set again
+		default:
+		}
+		if legacy {
+			if s.conn.WriteText([]byte(`{"type":"ka"}`)) != nil {
+				return
+			}
+		} else {
+			if s.conn.WriteText([]byte(`{"type":"ping"}`)) != nil {
+				return
+			}
+			s.mu.Lock()
+			answered := s.pongSeen
+			s.pongSeen = false
+			s.mu.Unlock()
+			if answered {
+				_ = s.conn.SetReadDeadline(time.Now().Add(2 * interval))
+			}
+		}
+		s.mu.Lock()
+		s.pinger.Reset(interval)
+		s.mu.Unlock()
+	}
+	first := interval/2 + rand.N(interval/2+1)
+	s.mu.Lock()
+	s.pinger = time.AfterFunc(first, tick)
+	s.mu.Unlock()
 }
 
 // inbound applies graphql-transport-ws's rules to a client frame and
@@ -455,7 +536,9 @@ func (s *wsSession) inbound(data []byte) (int, string) {
 		s.ids[m.ID] = struct{}{}
 	case "complete":
 		delete(s.ids, m.ID)
-	case "ping", "pong":
+	case "pong":
+		s.pongSeen = true
+	case "ping":
 	default:
 		return closeBadRequest, reasonBadRequest
 	}
