@@ -499,7 +499,7 @@ func (s *wsSession) keepAlive() {
 		s.pinger.Reset(interval)
 		s.mu.Unlock()
 	}
-	first := interval/2 + rand.N(interval/2+1)
+	first := interval/2 + rand.N(interval/2+1) //nolint:gosec // spreading pings over time needs no secrecy
 	s.mu.Lock()
 	s.pinger = time.AfterFunc(first, tick)
 	s.mu.Unlock()
