@@ -106,14 +106,14 @@ func (s *Service) RespondToPulse(ctx context.Context, in RespondInput) (store.Re
 	r := store.Response{ID: newID(), PulseID: in.PulseID, StudentID: a.ID, Answer: answer, Confidence: in.Confidence, CreatedAt: now}
 	ev := event.New(event.LearningPulseResponded{PulseID: in.PulseID, StudentID: a.ID, ResponseID: r.ID}, meta(ctx, a), now)
 	out, replayed, err := s.write(ctx, idem, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, err := tx.LockPulse(ctx, in.PulseID)
+		p, version, err := tx.LockPulse(ctx, in.PulseID)
 		if err != nil {
 			return store.Outcome{}, err
 		}
 		if p.ClosedAt != nil {
 			return store.Outcome{}, ErrPulseClosed
 		}
-		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
+		if err := tx.Append(ctx, version, &ev); err != nil {
 			return store.Outcome{}, err
 		}
 		r.Seq = ev.Version
@@ -156,7 +156,7 @@ func (s *Service) ClosePulse(ctx context.Context, in ClosePulseInput) (store.Pul
 		ev     event.Envelope
 	)
 	out, replayed, err := s.write(ctx, idem, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, err := tx.LockPulse(ctx, in.PulseID)
+		p, version, err := tx.LockPulse(ctx, in.PulseID)
 		if err != nil {
 			return store.Outcome{}, err
 		}
@@ -170,7 +170,7 @@ func (s *Service) ClosePulse(ctx context.Context, in ClosePulseInput) (store.Pul
 			return store.Outcome{}, err
 		}
 		ev = event.New(event.LearningPulseClosed{PulseID: p.ID, TeacherID: p.TeacherID}, meta(ctx, a), now)
-		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
+		if err := tx.Append(ctx, version, &ev); err != nil {
 			return store.Outcome{}, err
 		}
 		closed = p

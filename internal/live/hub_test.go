@@ -84,7 +84,7 @@ func (b *bundle) respond(pulse uuid.UUID, st auth.Actor) error {
 	r := store.Response{ID: uuid.New(), PulseID: pulse, StudentID: st.ID, Answer: "a", CreatedAt: now}
 	ev := event.New(event.LearningPulseResponded{PulseID: pulse, StudentID: st.ID, ResponseID: r.ID}, event.Meta{ActorID: st.ID}, now)
 	_, _, err := b.st.Write(context.Background(), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		if _, err := tx.LockPulse(ctx, pulse); err != nil {
+		if _, _, err := tx.LockPulse(ctx, pulse); err != nil {
 			return store.Outcome{}, err
 		}
 		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {

@@ -348,14 +348,14 @@ func respond(ctx context.Context, st store.Store, pulseID, student uuid.UUID) (e
 	ev := event.New(event.LearningPulseResponded{PulseID: pulseID, StudentID: student, ResponseID: uuid.New()},
 		event.Meta{ActorID: student}, time.Now())
 	_, _, err := st.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, err := tx.LockPulse(ctx, pulseID)
+		p, version, err := tx.LockPulse(ctx, pulseID)
 		if err != nil {
 			return store.Outcome{}, err
 		}
 		if p.ClosedAt != nil {
 			return store.Outcome{}, store.ErrConflict
 		}
-		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
+		if err := tx.Append(ctx, version, &ev); err != nil {
 			return store.Outcome{}, err
 		}
 		r := store.Response{ID: ev.Payload.(event.LearningPulseResponded).ResponseID, PulseID: pulseID,

@@ -88,8 +88,12 @@ type Tx interface {
 	// InsertPulse inserts a new pulse row.
 	InsertPulse(ctx context.Context, p Pulse) error
 	// LockPulse reads a pulse and holds it against concurrent writers until
-	// the unit of work ends: ErrNotFound when it does not exist.
-	LockPulse(ctx context.Context, id uuid.UUID) (Pulse, error)
+	// the unit of work ends: ErrNotFound when it does not exist. version is
+	// the pulse aggregate's version, read after the lock is held: every
+	// writer of a pulse's events locks it first, so it is the version to
+	// append after (Append with it as the exact expectation needs no round
+	// trip of its own).
+	LockPulse(ctx context.Context, id uuid.UUID) (p Pulse, version int64, err error)
 	// ClosePulse sets closed_at on a pulse that is open; ErrConflict if it
 	// was already closed.
 	ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error

@@ -75,12 +75,15 @@ func SeedRespondPulses(n int) []string {
 	}
 }
 
-// RespondScript is respondToPulse's transaction: lock the pulse, bump its
-// aggregate's version (the event needs the answer: the one extra round
-// trip the statements impose), then the event, its outbox entry, the
-// response and the pulse's count. Client c answers pulses c·perClient+1 …
-// (c+1)·perClient, so that clients never wait on each other's pulse lock;
-// the server's load does the same. Seed the pulses with SeedRespondPulses.
+// RespondScript is respondToPulse's transaction in the store's two round
+// trips: lock the pulse (and, in the store, read its aggregate's version
+// in the same batch), then bump the version, the event, its outbox entry,
+// the response, the pulse's count and COMMIT. pgbench cannot read a value
+// back inside a pipeline (\gset), so the version is taken by subqueries in
+// the second batch where the store sends it as a parameter. Client c
+// answers pulses c·perClient+1 … (c+1)·perClient, so that clients never
+// wait on each other's pulse lock; the server's load does the same. Seed
+// the pulses with SeedRespondPulses.
 func RespondScript(answer string, perClient int) Script {
 	student := uuid.New()
 	p := event.LearningPulseResponded{PulseID: uuid.New(), StudentID: student, ResponseID: uuid.New()}
@@ -90,18 +93,19 @@ func RespondScript(answer string, perClient int) Script {
 	if err != nil {
 		panic(err)
 	}
-	sql := fmt.Sprintf(`-- respondToPulse (internal/store/postgres/write.go: LockPulse, Append ExpectAny, InsertResponse)
+	sql := fmt.Sprintf(`-- respondToPulse (internal/store/postgres/write.go: LockPulse, Append with the version read, InsertResponse)
 \set k 1 + :client_id * :per + random(0, :per - 1)
 \startpipeline
 BEGIN;
 SELECT set_config('eb.pulse', md5('eb-pulse-' || :k)::uuid::text, true), set_config('eb.event', gen_random_uuid()::text, true), set_config('eb.actor', gen_random_uuid()::text, true), set_config('eb.response', gen_random_uuid()::text, true);
 SELECT id, teacher_id, title, description, due_date, created_at, closed_at, response_count FROM pulses WHERE id = current_setting('eb.pulse')::uuid FOR UPDATE;
+SELECT coalesce((SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), 0);
 \endpipeline
-INSERT INTO aggregates (id, type, version) VALUES (current_setting('eb.pulse')::uuid, '%[1]s', 1) ON CONFLICT (id) DO UPDATE SET version = aggregates.version + EXCLUDED.version RETURNING version \gset
 \startpipeline
-INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', :version, '%[2]s', current_setting('eb.actor')::uuid, now(), :body);
-INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, :version, '%[3]s');
-INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq) VALUES (current_setting('eb.response')::uuid, current_setting('eb.pulse')::uuid, current_setting('eb.actor')::uuid, :answer, 3, now(), :version);
+UPDATE aggregates SET version = version + 1 WHERE id = current_setting('eb.pulse')::uuid;
+INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), '%[2]s', current_setting('eb.actor')::uuid, now(), :body);
+INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), '%[3]s');
+INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq) VALUES (current_setting('eb.response')::uuid, current_setting('eb.pulse')::uuid, current_setting('eb.actor')::uuid, :answer, 3, now(), (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid));
 UPDATE pulses SET response_count = response_count + 1 WHERE id = current_setting('eb.pulse')::uuid;
 COMMIT;
 \endpipeline

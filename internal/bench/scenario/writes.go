@@ -48,7 +48,7 @@ func Writes(ctx context.Context, e *Env, o WritesOptions) error {
 		"pgbench, server, …): the rows are the rounds of median throughput, the ratio is the median of the rounds' ratios. "+
 		"createPulse: one teacher per client; respondToPulse: each client answers its own %d pulses in turn, a new student each "+
 		"round. pgbench: the same statements (-M prepared, as many clients as the server run, %d threads, -T %s), pipelined: 1 "+
-		"round trip per createPulse and 3 per respondToPulse, as the store's (BEGIN and COMMIT ride in its batches); the server "+
+		"round trip per createPulse and 2 per respondToPulse, as the store's (BEGIN and COMMIT ride in its batches); the server "+
 		"is stopped while pgbench runs. The server's pool is its default (16 connections).",
 		o.Warmup, o.Duration, o.Rounds, o.PulsesPerClient, runtime.NumCPU(), o.Duration)
 	for _, mutation := range []string{"createPulse", "respondToPulse"} {

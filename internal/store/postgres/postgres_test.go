@@ -49,7 +49,7 @@ func holdOpen(t *testing.T, s store.Store, ev *event.Envelope, lockFirst *uuid.U
 		_, _, err := s.Write(context.Background(), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 			if lockFirst != nil {
 				// Takes a transaction id now, before the append below.
-				if _, err := tx.LockPulse(ctx, *lockFirst); err != nil {
+				if _, _, err := tx.LockPulse(ctx, *lockFirst); err != nil {
 					return store.Outcome{}, err
 				}
 				close(started)
@@ -61,7 +61,7 @@ func holdOpen(t *testing.T, s store.Store, ev *event.Envelope, lockFirst *uuid.U
 			if lockFirst == nil {
 				// Flush the append by locking something: the rows now exist
 				// in the uncommitted transaction.
-				if _, err := tx.LockPulse(ctx, ev.AggregateID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				if _, _, err := tx.LockPulse(ctx, ev.AggregateID); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return store.Outcome{}, err
 				}
 				close(started)

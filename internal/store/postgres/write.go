@@ -159,11 +159,20 @@ func (w *writeTx) InsertPulse(_ context.Context, p store.Pulse) error {
 	return nil
 }
 
-func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, error) {
-	var p store.Pulse
+func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int64, error) {
+	var (
+		p       store.Pulse
+		version int64
+	)
 	w.batch.Queue(`SELECT `+pulseColumns+` FROM pulses WHERE id = $1 FOR UPDATE`, id).
 		QueryRow(func(row pgx.Row) error { return translate(scanPulse(row, &p)) })
-	return p, w.flush(ctx)
+	// A statement of its own, after the lock: its snapshot then sees what
+	// the lock's previous holder committed (a join in the locking statement
+	// would read the aggregate as it was before waiting).
+	w.batch.Queue(`SELECT coalesce((SELECT version FROM aggregates WHERE id = $1), 0)`, id).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&version) })
+	err := w.flush(ctx)
+	return p, version, err
 }
 
 func (w *writeTx) ClosePulse(_ context.Context, id uuid.UUID, at time.Time) error {

@@ -56,7 +56,7 @@ func TestFailedLastBatchUndoesTheUnit(t *testing.T) {
 		// same failure in the last batch.
 		p2, _ := newPulse()
 		_, _, err = s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-			if _, err := tx.LockPulse(ctx, existing.ID); err != nil {
+			if _, _, err := tx.LockPulse(ctx, existing.ID); err != nil {
 				return store.Outcome{}, err
 			}
 			require.NoError(t, tx.InsertPulse(ctx, p2))

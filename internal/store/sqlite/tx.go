@@ -32,12 +32,17 @@ func (t *tx) InsertPulse(ctx context.Context, p store.Pulse) error {
 	return nil
 }
 
-func (t *tx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, error) {
+func (t *tx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int64, error) {
 	p, err := scanPulse(t.tx.QueryRowContext(ctx, `SELECT `+pulseColumns+` FROM pulses WHERE id = ?`, id))
 	if err != nil {
-		return store.Pulse{}, notFound("pulse", err)
+		return store.Pulse{}, 0, notFound("pulse", err)
 	}
-	return p, nil
+	var version int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM aggregates WHERE id = ?), 0)`, id).
+		Scan(&version); err != nil {
+		return store.Pulse{}, 0, translate("lock pulse", err)
+	}
+	return p, version, nil
 }
 
 func (t *tx) ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error {

@@ -76,19 +76,20 @@ func createPulse(t *testing.T, s store.Store, teacher uuid.UUID, createdAt time.
 }
 
 // respond answers a pulse the way the respondToPulse use case does: lock
-// the pulse, refuse when closed, insert, append with version "any".
+// the pulse, refuse when closed, insert, append after the version read
+// under the lock.
 func respond(ctx context.Context, s store.Store, pulseID, student uuid.UUID) (event.Envelope, error) {
 	ev := event.New(event.LearningPulseResponded{PulseID: pulseID, StudentID: student, ResponseID: uuid.New()},
 		event.Meta{ActorID: student}, time.Now())
 	_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, err := tx.LockPulse(ctx, pulseID)
+		p, version, err := tx.LockPulse(ctx, pulseID)
 		if err != nil {
 			return store.Outcome{}, err
 		}
 		if p.ClosedAt != nil {
 			return store.Outcome{}, store.ErrConflict
 		}
-		if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
+		if err := tx.Append(ctx, version, &ev); err != nil {
 			return store.Outcome{}, err
 		}
 		conf := 3
@@ -102,7 +103,7 @@ func respond(ctx context.Context, s store.Store, pulseID, student uuid.UUID) (ev
 func closePulse(ctx context.Context, s store.Store, pulseID, teacher uuid.UUID) (event.Envelope, error) {
 	ev := event.New(event.LearningPulseClosed{PulseID: pulseID, TeacherID: teacher}, event.Meta{ActorID: teacher}, time.Now())
 	_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, err := tx.LockPulse(ctx, pulseID)
+		p, version, err := tx.LockPulse(ctx, pulseID)
 		if err != nil {
 			return store.Outcome{}, err
 		}
@@ -112,7 +113,7 @@ func closePulse(ctx context.Context, s store.Store, pulseID, teacher uuid.UUID) 
 		if err := tx.ClosePulse(ctx, pulseID, ev.OccurredAt); err != nil {
 			return store.Outcome{}, err
 		}
-		return store.Outcome{ResourceID: pulseID, EventIDs: []uuid.UUID{ev.ID}}, tx.Append(ctx, store.ExpectAny, &ev)
+		return store.Outcome{ResourceID: pulseID, EventIDs: []uuid.UUID{ev.ID}}, tx.Append(ctx, version, &ev)
 	})
 	return ev, err
 }

@@ -322,7 +322,7 @@ func testConcurrentIdempotentRetries(t *testing.T, s store.Store) {
 			<-start
 			ev := event.New(event.LearningPulseResponded{PulseID: p.ID, StudentID: student, ResponseID: uuid.New()}, event.Meta{ActorID: student}, epoch)
 			out, replayed, err := s.Write(ctx(t), idem, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-				if _, err := tx.LockPulse(ctx, p.ID); err != nil {
+				if _, _, err := tx.LockPulse(ctx, p.ID); err != nil {
 					return store.Outcome{}, err
 				}
 				if err := tx.Append(ctx, store.ExpectAny, &ev); err != nil {
