@@ -174,8 +174,20 @@ func (h *Hub) catchUp(ctx context.Context, to int64) error {
 }
 
 // fanOut prepares e once (its audience, the rows it points to) and queues
-// it for every subscriber that matches and may see it.
+// it for every subscriber that matches and may see it. With nobody
+// subscribed it only moves the head (and keeps the shared cache true):
+// loading rows for no one was a query per created pulse under write load.
+// A subscriber that joins after that starts past e; one that joined before
+// the audience was worked out is served below.
 func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
+	h.mu.Lock()
+	if len(h.subs) == 0 {
+		h.head = e.Position
+		h.mu.Unlock()
+		h.invalidate(e)
+		return
+	}
+	h.mu.Unlock()
 	au := h.audience(ctx, e)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -187,9 +199,21 @@ func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
 	h.head = e.Position
 }
 
+// invalidate drops what e makes stale in the shared cache.
+func (h *Hub) invalidate(e event.Envelope) {
+	switch p := e.Payload.(type) {
+	case event.ActorErased:
+		// The cached rows may hold the erased texts.
+		h.shared.clear()
+	case event.LearningPulseClosed:
+		h.shared.forgetPulse(p.PulseID) // closedAt changed
+	}
+}
+
 // audience works out who may see e, loading the pulse (for its teacher)
 // and the response it points to once, into the shared cache.
 func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
+	h.invalidate(e)
 	var teacher uuid.UUID
 	switch p := e.Payload.(type) {
 	case event.LearningPulseResponded:
@@ -199,11 +223,7 @@ func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
 		h.shared.response(ctx, h.r, p.ResponseID)
 	case event.LearningPulseCreated:
 		h.shared.pulse(ctx, h.r, p.PulseID)
-	case event.ActorErased:
-		// The cached rows may hold the erased texts.
-		h.shared.clear()
 	case event.LearningPulseClosed:
-		h.shared.forgetPulse(p.PulseID) // closedAt changed
 		h.shared.pulse(ctx, h.r, p.PulseID)
 	}
 	return auth.AudienceOf(e, teacher)
