@@ -249,6 +249,11 @@ type renderCache struct {
 	rotated   time.Time
 }
 
+// maxRenderings bounds the renderings kept per generation (a few hundred
+// bytes to a few KiB each): far more than the kinds of subscriber one event
+// has in practice.
+const maxRenderings = 4096
+
 type rendering struct {
 	done chan struct{}
 	resp *graphql.Response // nil: not shareable (an error, or the subscriber went away)
@@ -272,6 +277,12 @@ func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *
 		}
 	}
 	if !found {
+		if len(c.cur) >= maxRenderings {
+			// Subscribers with as many different documents would each keep
+			// their own: render without keeping it, memory stays bounded.
+			c.mu.Unlock()
+			return render(), true
+		}
 		r = &rendering{done: make(chan struct{})}
 		c.cur[key] = r
 	}

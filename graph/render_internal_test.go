@@ -4,11 +4,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // sameForEveryViewer is every field a subscription may select below Event,
@@ -88,4 +90,37 @@ func TestDocumentKey(t *testing.T) {
 	_, ok = key(`subscription { myEvents { ...f } } fragment f on Event {
 		payload { ... on LearningPulseCreated { pulse { responses { edges { node { answer } } } } } } }`, nil)
 	require.False(t, ok, "a viewer-relative field, even through a fragment, is rendered per subscriber")
+}
+
+func TestRenderCacheSharesAndStaysBounded(t *testing.T) {
+	c := newRenderCache(time.Hour)
+	renders := 0
+	render := func() *graphql.Response {
+		renders++
+		return &graphql.Response{Data: []byte(`{"x":1}`)}
+	}
+	key := func(i int) renderKey { return renderKey{position: int64(i)} }
+
+	first, made := c.do(key(1), render)
+	require.True(t, made)
+	again, made := c.do(key(1), render)
+	require.False(t, made, "the same key is answered from the first rendering")
+	require.Equal(t, string(first.Data), string(again.Data))
+	require.Equal(t, 1, renders)
+
+	for i := range maxRenderings + 10 {
+		c.do(key(i+2), render)
+	}
+	require.LessOrEqual(t, len(c.cur), maxRenderings, "bounded")
+	_, made = c.do(key(maxRenderings+5), render)
+	require.True(t, made, "past the bound, rendered without being kept")
+
+	failed := func() *graphql.Response {
+		return &graphql.Response{Errors: gqlerror.List{{Message: "no"}}}
+	}
+	c2 := newRenderCache(time.Hour)
+	_, made = c2.do(key(1), failed)
+	require.True(t, made)
+	_, made = c2.do(key(1), render)
+	require.True(t, made, "a rendering with errors is not shared")
 }
