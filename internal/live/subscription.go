@@ -48,7 +48,8 @@ type Subscription struct {
 	hub   *Hub
 	req   Request
 	ctx   context.Context
-	start int64 // replay runs up to here; the queue holds what comes after
+	done  <-chan struct{} // ctx.Done(), looked up once: ctx is a long chain of values
+	start int64           // replay runs up to here; the queue holds what comes after
 
 	// The reader's state: only Next touches it.
 	from      int64            // the resume position; -1: none
@@ -172,7 +173,7 @@ func (s *Subscription) Events() <-chan event.Envelope {
 			select {
 			case out <- e:
 				s.handedOut(e)
-			case <-s.ctx.Done():
+			case <-s.done:
 				s.finish(nil)
 				return
 			case <-s.cutoff:
@@ -196,7 +197,7 @@ func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 		}
 		from = pos
 	}
-	s := &Subscription{hub: h, req: req, ctx: ctx, from: from, replayAt: from,
+	s := &Subscription{hub: h, req: req, ctx: ctx, done: ctx.Done(), from: from, replayAt: from,
 		wake: make(chan struct{}, 1), cutoff: make(chan struct{}), replaying: from >= 0}
 	h.mu.Lock()
 	s.start = h.head
@@ -322,7 +323,7 @@ func (s *Subscription) next() (event.Envelope, bool) {
 			return e, true
 		}
 		select {
-		case <-s.ctx.Done():
+		case <-s.done:
 			s.finish(nil)
 			return event.Envelope{}, false
 		case <-s.cutoff:
