@@ -145,6 +145,8 @@ type Conn struct {
 	// alongside a writer, and waits for the frame in progress no longer
 	// than its deadline), so that closing is never stuck behind a write.
 	wmu sync.Mutex
+	// deadlineSet (under wmu) is when the write deadline was last moved.
+	deadlineSet time.Time
 
 	mu        sync.Mutex
 	closeSent bool // a close frame went out, or writing it failed
@@ -209,8 +211,14 @@ func (c *Conn) WriteJSON(v any) error {
 func (c *Conn) WriteText(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
-		return err
+	// The deadline moves at most once per deadlineSlack: a write always has
+	// between writeTimeout-deadlineSlack and writeTimeout, and a stream of
+	// deliveries does not reset a runtime timer for every frame.
+	if now := time.Now(); now.Sub(c.deadlineSet) > deadlineSlack(c.writeTimeout) {
+		if err := c.ws.SetWriteDeadline(now.Add(c.writeTimeout)); err != nil {
+			return err
+		}
+		c.deadlineSet = now
 	}
 	err := c.ws.WriteMessage(websocket.TextMessage, data)
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
@@ -218,6 +226,9 @@ func (c *Conn) WriteText(data []byte) error {
 	}
 	return err
 }
+
+// deadlineSlack is a tenth of the write timeout.
+func deadlineSlack(timeout time.Duration) time.Duration { return timeout / 10 }
 
 // WriteClose sends a close frame with code and reason (cut to the 123
 // bytes a close frame can carry), within the write timeout. Only the first
