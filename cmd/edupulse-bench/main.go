@@ -269,7 +269,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				PulsesPerClient: 8, TargetClients: 16, TargetRatio: 0.8})
 		}},
 		{"burst", func() error {
-			return scenario.Burst(ctx, env, scenario.BurstOptions{Students: o.burst, Window: o.burstWin, Senders: o.senders,
+			return scenario.Burst(ctx, env, scenario.BurstOptions{Students: o.burst, Window: o.burstWin, Senders: o.senders, Rounds: 3,
 				TargetP99: 100 * time.Millisecond})
 		}},
 		{"fanout", func() error {

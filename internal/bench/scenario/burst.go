@@ -1,13 +1,16 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/bench/client"
+	"github.com/edupulse/edupulse-live/internal/bench/harness"
 	"github.com/edupulse/edupulse-live/internal/bench/report"
 	"github.com/edupulse/edupulse-live/internal/bench/stats"
 )
@@ -21,6 +24,10 @@ type BurstOptions struct {
 	Senders  int
 	// TargetP99 is the goal for delivery latency's p99 (100 ms).
 	TargetP99 time.Duration
+	// Rounds: the burst is repeated this many times (3), each on a pulse
+	// of its own, and the round of median p99 is reported: one burst is
+	// 500 samples, and its p99 the fifth worst.
+	Rounds int
 }
 
 // Burst is a class answering at once: one teacher subscribed to a pulse
@@ -28,9 +35,10 @@ type BurstOptions struct {
 // within Window. Latency is the answer's delivery at the teacher's socket
 // minus the arrival of its mutation's HTTP response.
 func Burst(ctx context.Context, e *Env, o BurstOptions) error {
+	o.Rounds = max(o.Rounds, 1)
 	e.Report.Note("burst: %d distinct students answer one pulse, evenly paced over %s by %d HTTP clients; latency is delivery at the "+
-		"teacher's websocket minus the arrival of that answer's HTTP response; the HTTP row is respondToPulse request → response.",
-		o.Students, o.Window, o.Senders)
+		"teacher's websocket minus the arrival of that answer's HTTP response; the HTTP row is respondToPulse request → response. "+
+		"%d rounds on one server, a pulse each; the rows are the round of median p99.", o.Students, o.Window, o.Senders, o.Rounds)
 	srv, err := e.StartServer(ctx, "burst")
 	if err != nil {
 		return err
@@ -39,10 +47,46 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 	hc := client.NewHTTP(srv.URL, o.Senders+2)
 	defer hc.Close()
 
+	type round struct{ row, mut report.Row }
+	var rounds []round
+	for i := range o.Rounds {
+		row, mut, err := burstRound(ctx, e, o, srv, hc)
+		if err != nil {
+			return err
+		}
+		e.Logf("burst round %d: %d delivered, p99 %s, max %s, %d lost, %d doubled, %d errors (HTTP p99 %s)",
+			i+1, row.Ops, row.Latency.P99, row.Latency.Max, row.Lost, row.Dup, row.Errors, mut.Latency.P99)
+		rounds = append(rounds, round{row, mut})
+	}
+	slices.SortFunc(rounds, func(a, b round) int { return cmp.Compare(a.row.Latency.P99, b.row.Latency.P99) })
+	median := rounds[(len(rounds)-1)/2]
+	row := median.row
+	for _, r := range rounds { // a loss or an error in any round counts
+		row.Lost, row.Dup, row.Errors = max(row.Lost, r.row.Lost), max(row.Dup, r.row.Dup), max(row.Errors, r.row.Errors)
+	}
+	e.Report.Add(row, median.mut)
+	t := report.Target{Name: fmt.Sprintf("burst: %d answers, p99 ack → delivery", o.Students), Measured: ms(row.Latency.P99),
+		Cmp: report.AtMost, Threshold: ms(o.TargetP99), Unit: "ms"}
+	if row.Lost > 0 {
+		t.Failed = append(t.Failed, fmt.Sprintf("%d lost", row.Lost))
+	}
+	if row.Dup > 0 {
+		t.Failed = append(t.Failed, fmt.Sprintf("%d doubled", row.Dup))
+	}
+	if row.Errors > 0 {
+		t.Failed = append(t.Failed, fmt.Sprintf("%d errors", row.Errors))
+	}
+	e.Report.Judge(t)
+	return nil
+}
+
+// burstRound is one burst on a pulse of its own, with the teacher
+// subscribed before it starts.
+func burstRound(ctx context.Context, e *Env, o BurstOptions, srv *harness.Server, hc *client.HTTP) (row, mut report.Row, err error) {
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	pulse, _, err := createPulse(ctx, hc, teacher)
 	if err != nil {
-		return err
+		return row, mut, err
 	}
 	aud, err := dialAudience(ctx, client.WSURL(srv.URL, "/query"), 1, 1, false,
 		func(int) string { return teacher },
@@ -51,21 +95,18 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 		},
 		o.Students+8)
 	if err != nil {
-		return err
+		return row, mut, err
 	}
 	defer aud.close()
-	if _, err := srv.WaitMetric(ctx, "edupulse_live_subscriptions", 10*time.Second, func(v float64) bool { return v >= 1 }); err != nil {
-		return fmt.Errorf("burst: the teacher's subscription did not start: %w", err)
-	}
 	// One answer first: the subscription is live once it arrives, and so
 	// are the pulse's earlier events (a subscription may also get events
 	// committed just before it started).
 	_, warm := e.NewActor(auth.RoleStudent)
 	if _, err := respond(ctx, hc, warm, respondBody(pulse)); err != nil {
-		return fmt.Errorf("burst: warm-up: %w", err)
+		return row, mut, fmt.Errorf("burst: warm-up: %w", err)
 	}
 	if !aud.waitEach(1, 10*time.Second) {
-		return errors.New("burst: the teacher never received the warm-up answer")
+		return row, mut, errors.New("burst: the teacher never received the warm-up answer")
 	}
 	time.Sleep(300 * time.Millisecond)
 	baseline := aud.next.Load()
@@ -82,7 +123,7 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 		return ev.ID, err
 	})
 	aud.waitTotal(baseline+int64(len(em.acks)), 5*time.Second)
-	row := report.Row{Scenario: "burst", Case: fmt.Sprintf("%d answers in %s → 1 teacher", o.Students, o.Window),
+	row = report.Row{Scenario: "burst", Case: fmt.Sprintf("%d answers in %s → 1 teacher", o.Students, o.Window),
 		System: report.SystemServer, Unit: "deliveries/s", Deliveries: true}
 	m.fill(&row, srv.PID, "edupulse")
 	aud.close()
@@ -93,12 +134,9 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 		row.Seconds, row.Throughput = span.Seconds(), stats.Rate(l.Delivered, span)
 	}
 	row.Note = "mutation ack → delivery at the teacher"
-	mut := report.Row{Scenario: "burst", Case: row.Case, System: report.SystemServer + " (HTTP)", Ops: int64(len(em.acks)),
+	mut = report.Row{Scenario: "burst", Case: row.Case, System: report.SystemServer + " (HTTP)", Ops: int64(len(em.acks)),
 		Seconds: em.end.Sub(em.start).Seconds(), Throughput: stats.Rate(int64(len(em.acks)), em.end.Sub(em.start)),
 		Unit: "answers/s", Latency: em.lat.Summary(), Errors: em.errs, Note: "respondToPulse request → response"}
-	e.Report.Add(row, mut)
-	e.Logf("burst: %d/%d delivered, p99 %s, max %s, %d lost, %d doubled, %d errors (HTTP p99 %s)",
-		l.Delivered, o.Students, row.Latency.P99, row.Latency.Max, row.Lost, row.Dup, row.Errors, mut.Latency.P99)
 	if em.first != nil {
 		e.Logf("burst: first mutation error: %v", em.first)
 	}
@@ -108,19 +146,7 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 	if err := aud.err(); err != nil {
 		e.Logf("burst: first subscription error: %v", err)
 	}
-	t := report.Target{Name: fmt.Sprintf("burst: %d answers, p99 ack → delivery", o.Students), Measured: ms(row.Latency.P99),
-		Cmp: report.AtMost, Threshold: ms(o.TargetP99), Unit: "ms"}
-	if row.Lost > 0 {
-		t.Failed = append(t.Failed, fmt.Sprintf("%d lost", row.Lost))
-	}
-	if row.Dup > 0 {
-		t.Failed = append(t.Failed, fmt.Sprintf("%d doubled", row.Dup))
-	}
-	if row.Errors > 0 {
-		t.Failed = append(t.Failed, fmt.Sprintf("%d errors", row.Errors))
-	}
-	e.Report.Judge(t)
-	return nil
+	return row, mut, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
