@@ -343,24 +343,3 @@ func createPulse(t *testing.T, st store.Store) store.Pulse {
 	require.NoError(t, err)
 	return p
 }
-
-func respond(ctx context.Context, st store.Store, pulseID, student uuid.UUID) (event.Envelope, error) {
-	ev := event.New(event.LearningPulseResponded{PulseID: pulseID, StudentID: student, ResponseID: uuid.New()},
-		event.Meta{ActorID: student}, time.Now())
-	_, _, err := st.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		p, version, err := tx.LockPulse(ctx, pulseID)
-		if err != nil {
-			return store.Outcome{}, err
-		}
-		if p.ClosedAt != nil {
-			return store.Outcome{}, store.ErrConflict
-		}
-		if err := tx.Append(ctx, version, &ev); err != nil {
-			return store.Outcome{}, err
-		}
-		r := store.Response{ID: ev.Payload.(event.LearningPulseResponded).ResponseID, PulseID: pulseID,
-			StudentID: student, Answer: "42", CreatedAt: ev.OccurredAt, Seq: ev.Version}
-		return store.Outcome{ResourceID: r.ID}, tx.InsertResponse(ctx, r)
-	})
-	return ev, err
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/relay"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/store/storetest"
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
@@ -171,7 +172,7 @@ func TestAggregateOrderUnderConcurrentWriters(t *testing.T) {
 		errs := make(chan error, students)
 		for range students {
 			wg.Go(func() {
-				_, err := respond(ctx(t), st, p.ID, uuid.New())
+				_, err := storetest.Respond(ctx(t), st, p.ID, uuid.New())
 				rn.Wake()
 				errs <- err
 			})

@@ -70,7 +70,7 @@ func testResponsesKeysetPages(t *testing.T, s store.Store) {
 	for range 5 {
 		st := uuid.New()
 		students = append(students, st)
-		_, err := respond(ctx(t), s, p.ID, st)
+		_, err := Respond(ctx(t), s, p.ID, st)
 		require.NoError(t, err)
 	}
 	var (
@@ -109,7 +109,7 @@ func testAggregateEventsInVersionOrder(t *testing.T, s store.Store) {
 	var want []event.Envelope
 	want = append(want, created)
 	for range 4 {
-		ev, err := respond(ctx(t), s, p.ID, uuid.New())
+		ev, err := Respond(ctx(t), s, p.ID, uuid.New())
 		require.NoError(t, err)
 		want = append(want, ev)
 	}
@@ -241,7 +241,7 @@ func testOutboxKeepsAggregateOrder(t *testing.T, s store.Store) {
 	teacher := uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)
 	for range 30 {
-		_, err := respond(ctx(t), s, p.ID, uuid.New())
+		_, err := Respond(ctx(t), s, p.ID, uuid.New())
 		require.NoError(t, err)
 	}
 	entries := drain(t, s)

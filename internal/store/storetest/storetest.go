@@ -75,10 +75,10 @@ func createPulse(t *testing.T, s store.Store, teacher uuid.UUID, createdAt time.
 	return p, ev
 }
 
-// respond answers a pulse the way the respondToPulse use case does: lock
+// Respond answers a pulse the way the respondToPulse use case does: lock
 // the pulse, refuse when closed, insert, append after the version read
 // under the lock.
-func respond(ctx context.Context, s store.Store, pulseID, student uuid.UUID) (event.Envelope, error) {
+func Respond(ctx context.Context, s store.Store, pulseID, student uuid.UUID) (event.Envelope, error) {
 	ev := event.New(event.LearningPulseResponded{PulseID: pulseID, StudentID: student, ResponseID: uuid.New()},
 		event.Meta{ActorID: student}, time.Now())
 	_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {

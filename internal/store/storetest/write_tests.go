@@ -108,7 +108,7 @@ func testConcurrentAppendsAreContiguous(t *testing.T, s store.Store) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			ev, err := respond(ctx(t), s, p.ID, uuid.New())
+			ev, err := Respond(ctx(t), s, p.ID, uuid.New())
 			if err != nil {
 				errs <- err
 				return
@@ -168,7 +168,7 @@ func testRespondRacingClose(t *testing.T, s store.Store) {
 				mu.Unlock()
 				return
 			}
-			ev, err := respond(ctx(t), s, p.ID, uuid.New())
+			ev, err := Respond(ctx(t), s, p.ID, uuid.New())
 			mu.Lock()
 			defer mu.Unlock()
 			if errors.Is(err, store.ErrConflict) {
@@ -236,9 +236,9 @@ func testExpectedVersion(t *testing.T, s store.Store) {
 func testOneResponsePerStudent(t *testing.T, s store.Store) {
 	p, _ := createPulse(t, s, uuid.New(), epoch)
 	student := uuid.New()
-	_, err := respond(ctx(t), s, p.ID, student)
+	_, err := Respond(ctx(t), s, p.ID, student)
 	require.NoError(t, err)
-	second, err := respond(ctx(t), s, p.ID, student)
+	second, err := Respond(ctx(t), s, p.ID, student)
 	require.ErrorIs(t, err, store.ErrConflict)
 	_, err = s.Event(ctx(t), second.ID)
 	require.ErrorIs(t, err, store.ErrNotFound, "the refused response's event was rolled back")
@@ -252,7 +252,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = s.Event(ctx(t), uuid.New())
 	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = respond(ctx(t), s, uuid.New(), uuid.New())
+	_, err = Respond(ctx(t), s, uuid.New(), uuid.New())
 	require.ErrorIs(t, err, store.ErrNotFound)
 	evs, err := s.AggregateEvents(ctx(t), uuid.New(), 0, 10)
 	require.NoError(t, err)
@@ -353,9 +353,9 @@ func testConcurrentIdempotentRetries(t *testing.T, s store.Store) {
 func testEraseActor(t *testing.T, s store.Store) {
 	teacher, student, other := uuid.New(), uuid.New(), uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)
-	_, err := respond(ctx(t), s, p.ID, student)
+	_, err := Respond(ctx(t), s, p.ID, student)
 	require.NoError(t, err)
-	_, err = respond(ctx(t), s, p.ID, other)
+	_, err = Respond(ctx(t), s, p.ID, other)
 	require.NoError(t, err)
 	before, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
 	require.NoError(t, err)
