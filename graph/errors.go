@@ -67,6 +67,9 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		switch code {
 		case CodeInternal:
 			out.Message = internalMessage
+			if msg, ok := retryableMessage(cause); ok {
+				out.Message = msg
+			}
 			var p panicError
 			if !errors.As(cause, &p) {
 				log.ErrorContext(ctx, "graphql: internal error",
@@ -81,6 +84,9 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		}
 		out.Extensions = map[string]any{"code": code}
+		if _, ok := retryableMessage(cause); ok {
+			out.Extensions["retryable"] = true
+		}
 		if field != "" {
 			out.Extensions["field"] = field
 		}
@@ -127,6 +133,21 @@ func classify(cause error, src *gqlerror.Error) (code, field string) {
 		return CodeConflict, ""
 	}
 	return CodeInternal, ""
+}
+
+// retryableMessage tells the client of a store failure that is not its
+// request's fault what it may do; the cause itself stays in the log.
+func retryableMessage(cause error) (string, bool) {
+	switch {
+	case cause == nil:
+		return "", false
+	case errors.Is(cause, store.ErrOutcomeUnknown):
+		return "the database connection was lost while committing: the write may or may not have been applied; " +
+			"retry with an idempotencyKey to apply it exactly once", true
+	case errors.Is(cause, store.ErrUnavailable):
+		return "the database is unavailable right now; nothing was written, retry the request", true
+	}
+	return "", false
 }
 
 func isContractCode(c string) bool {

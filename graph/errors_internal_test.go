@@ -48,9 +48,15 @@ func TestPresenter(t *testing.T) {
 		{"conflict", store.ErrConflict, CodeConflict, "", "", true},
 		{"internal", errors.New(`ERROR: relation "pulses" does not exist (SQLSTATE 42P01)`), CodeInternal, "", "internal error", true},
 		{"panic", panicError{value: "boom"}, CodeInternal, "", "internal error", true},
+		{"store unavailable", fmt.Errorf("%w after 10 attempts: deadlock detected (SQLSTATE 40P01)", store.ErrUnavailable), CodeInternal, "",
+			"the database is unavailable right now; nothing was written, retry the request", true},
+		{"commit outcome unknown", fmt.Errorf("%w: unexpected EOF", store.ErrOutcomeUnknown), CodeInternal, "",
+			"the database connection was lost while committing: the write may or may not have been applied; retry with an idempotencyKey to apply it exactly once", true},
 	} {
 		got := present(ctx, &gqlerror.Error{Message: c.err.Error(), Err: c.err, Path: path})
 		require.Equal(t, c.code, got.Extensions["code"], c.name)
+		transient := errors.Is(c.err, store.ErrUnavailable) || errors.Is(c.err, store.ErrOutcomeUnknown)
+		require.Equal(t, transient, got.Extensions["retryable"] == true, c.name)
 		if c.field == "" {
 			require.NotContains(t, got.Extensions, "field", c.name)
 		} else {

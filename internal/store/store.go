@@ -26,6 +26,16 @@ var (
 	// ErrIdempotencyKeyReused: an idempotency key was replayed with a
 	// different request than the one that first used it.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrUnavailable: the store could not run the unit of work (unreachable,
+	// restarting, or it kept aborting it as a deadlock or a serialization
+	// failure) within the backend's bounded retries. Nothing was committed;
+	// the same request may succeed later. Not a domain conflict.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrOutcomeUnknown: the connection was lost after the commit was sent,
+	// so the unit of work may or may not have been committed. Only an
+	// idempotency key makes a retry safe; the backend retries with one by
+	// itself and returns this error only to requests without one.
+	ErrOutcomeUnknown = errors.New("the outcome of the commit is unknown")
 )
 
 // ErasedText replaces erased personal text.

@@ -32,6 +32,10 @@ type Store struct {
 	// leader lock; it is kept out of the pool so the lock lives exactly as
 	// long as that connection.
 	outboxConfig *pgx.ConnConfig
+
+	retry retryPolicy
+	// onAttempt, for tests, learns the backend pid of each write attempt.
+	onAttempt func(pid uint32)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -74,7 +78,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
 	}
-	return &Store{pool: pool, outboxConfig: cfg.ConnConfig.Copy()}, nil
+	return &Store{pool: pool, outboxConfig: cfg.ConnConfig.Copy(), retry: defaultRetry}, nil
 }
 
 // Migrate applies the embedded migrations. Concurrent callers (several
@@ -131,7 +135,7 @@ func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23505", "40001", "40P01": // unique violation, serialization failure, deadlock
+		case "23505": // unique violation
 			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
 		case "23503": // foreign key: the referenced row does not exist
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)

@@ -20,15 +20,54 @@ import (
 // work whose statements all go out at the end (a new pulse, its event and
 // outbox row) is one round trip: one batch, which PostgreSQL runs as one
 // implicit transaction, all or nothing, with no BEGIN or COMMIT at all.
-func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (out store.Outcome, replayed bool, err error) {
+//
+// A unit of work the database aborted for reasons of its own (a deadlock,
+// a serialization failure, a restart) is run again, fn included, with a
+// bounded, jittered backoff (see retry.go); fn must therefore leave nothing
+// behind but what it writes through tx.
+func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (store.Outcome, bool, error) {
+	r := newRetrier(s.retry)
+	for {
+		out, replayed, committing, lost, err := s.writeOnce(ctx, idem, fn)
+		if err == nil {
+			return out, replayed, nil
+		}
+		switch failureOf(err, committing, lost) {
+		case failRetry:
+		case failUnknown:
+			if idem == nil {
+				return store.Outcome{}, false, fmt.Errorf("%w: %w", store.ErrOutcomeUnknown, redact(err))
+			}
+			// The key was claimed in the same transaction: if the commit
+			// went through, the next attempt finds its outcome and replays it.
+		default:
+			return store.Outcome{}, false, translate(err)
+		}
+		if !r.wait(ctx) {
+			return store.Outcome{}, false, fmt.Errorf("%w after %d attempts: %w", store.ErrUnavailable, r.attempts, redact(err))
+		}
+	}
+}
+
+// writeOnce is one attempt of Write. committing reports whether the batch
+// that commits had been sent when err happened: past that point a lost
+// connection leaves the outcome unknown; lost, whether the connection was
+// closed under the attempt. Errors are returned untranslated where they
+// are the driver's, so that Write can tell a transient failure from a
+// domain one.
+func (s *Store) writeOnce(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (out store.Outcome, replayed, committing, lost bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return out, false, fmt.Errorf("connect: %w", redact(err))
+		return out, false, false, false, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Release()
 	w := &writeTx{conn: conn.Conn()}
+	if s.onAttempt != nil {
+		s.onAttempt(w.conn.PgConn().PID())
+	}
 	defer func() {
 		if err != nil {
+			committing, lost = w.committing, w.conn.IsClosed()
 			w.abort()
 		}
 	}()
@@ -36,25 +75,25 @@ func (s *Store) Write(ctx context.Context, idem *store.Idempotency, fn func(cont
 	if idem != nil {
 		prior, found, err := w.claimKey(ctx, idem)
 		if err != nil || found {
-			return prior, found, err
+			return prior, found, false, false, err
 		}
 	}
 	out, err = fn(ctx, w)
 	if err != nil {
-		return store.Outcome{}, false, err
+		return store.Outcome{}, false, false, false, err
 	}
 	if idem != nil {
 		raw, err := json.Marshal(out)
 		if err != nil {
-			return store.Outcome{}, false, err
+			return store.Outcome{}, false, false, false, err
 		}
 		w.batch.Queue(`UPDATE idempotency_keys SET outcome = $3 WHERE actor_id = $1 AND key = $2`,
 			idem.ActorID, idem.Key, raw)
 	}
 	if err := w.commit(ctx); err != nil {
-		return store.Outcome{}, false, err
+		return store.Outcome{}, false, false, false, err
 	}
-	return out, false, nil
+	return out, false, false, false, nil
 }
 
 // claimKey inserts the idempotency key first: a concurrent duplicate then
@@ -95,6 +134,9 @@ type writeTx struct {
 	batch pgx.Batch
 	// begun: a BEGIN has been sent, and the transaction block is open.
 	begun bool
+	// committing: the batch that commits (the COMMIT, or the whole implicit
+	// transaction) has been handed to the connection.
+	committing bool
 }
 
 // flush sends the queued statements in one round trip, opening the
@@ -119,6 +161,7 @@ func (w *writeTx) commit(ctx context.Context) error {
 		// COMMIT then rolls back: the statement's error is what returns.
 		w.batch.Queue(`COMMIT`)
 	}
+	w.committing = true
 	if err := w.send(ctx); err != nil {
 		return err
 	}

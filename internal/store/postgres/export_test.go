@@ -1,0 +1,12 @@
+package postgres
+
+import "time"
+
+// OnWriteAttempt makes s report the backend pid of each write attempt.
+func OnWriteAttempt(s *Store, f func(pid uint32)) { s.onAttempt = f }
+
+// SetWriteRetries bounds the attempts of s's writes, with a fixed short
+// backoff, for tests that exhaust them.
+func SetWriteRetries(s *Store, attempts int) {
+	s.retry = retryPolicy{attempts: attempts, minBackoff: time.Millisecond, maxBackoff: time.Millisecond}
+}
