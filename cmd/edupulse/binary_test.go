@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,28 @@ func TestBinaryZeroSetUp(t *testing.T) {
 	srv.graphql(t, teacher, `mutation { createPulse(input: {title: "Survives a restart"}) { pulse { id title } } }`, &created)
 	id := created.CreatePulse.Pulse.ID
 	require.NotEmpty(t, id)
+
+	// One data dir belongs to one process: a second one on it exits at
+	// once, naming the holder, instead of running an embedded store and
+	// NATS server on the same files.
+	second := exec.Command(bin)
+	second.Dir = work
+	second.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "EDUPULSE_HTTP_ADDR=127.0.0.1:0"}
+	var secondErr bytes.Buffer
+	second.Stderr = &secondErr
+	done := make(chan error, 1)
+	require.NoError(t, second.Start())
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "the second process fails")
+		require.Contains(t, secondErr.String(), "pid "+strconv.Itoa(srv.cmd.Process.Pid), "it names the holder")
+		require.Contains(t, secondErr.String(), "data")
+	case <-time.After(30 * time.Second):
+		_ = second.Process.Kill()
+		t.Fatal("a second process on the same data dir is still running")
+	}
 	srv.stop(t)
 	require.FileExists(t, filepath.Join(work, "data", "edupulse.db"), "the embedded store lives in ./data")
 

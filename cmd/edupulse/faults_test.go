@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edupulse/edupulse-live/internal/bus"
@@ -100,4 +106,87 @@ func TestThousandWebsocketSubscriptionsLeaveNoGoroutine(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+10 }, 20*time.Second, 50*time.Millisecond,
 		"goroutines back to %d (now %d)", before, runtime.NumGoroutine())
+}
+
+// An instance starts, is ready and answers mutations while NATS is
+// unreachable from the start; a live subscriber is served from the store
+// meanwhile; once NATS comes up, the stream gets every event exactly once.
+func TestStartsWhileBusIsUnreachable(t *testing.T) {
+	t.Parallel()
+	port := freeTCPPort(t)
+	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
+
+	started := make(chan *node, 1)
+	go func() { started <- startNode(t, t.TempDir(), testpg.Database(t, postgres.Migrate), natsURL) }()
+	var n *node
+	select {
+	case n = <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("startInstance waits for the bus")
+	}
+
+	resp, err := http.Get(n.srv.URL + "/readyz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "readiness is the store's")
+	require.Contains(t, string(body), "bus: unreachable")
+
+	pulse := createPulse(t, n)
+	sub, err := dial(t, n, "graphql-transport-ws", tokenFor(t, teacherA))
+	require.NoError(t, err)
+	sub.ack()
+	sub.subscribe("1", pulseSub, map[string]any{"p": pulse})
+	waitSubscribed(t, n, 1)
+	respond(t, n, pulse, newStudent(), "while the bus was never there")
+	require.Equal(t, 2, sub.next("1", 1)[0].Version, "delivered from the store")
+
+	srv, err := natsserver.NewServer(&natsserver.Options{
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+	})
+	require.NoError(t, err)
+	srv.Start()
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	require.True(t, srv.ReadyForConnections(10*time.Second))
+
+	respond(t, n, pulse, newStudent(), "once it is there")
+	require.Equal(t, 3, sub.next("1", 1)[0].Version)
+	sub.quiet()
+
+	b, err := bus.Connect(context.Background(), natsURL, "check")
+	require.NoError(t, err)
+	defer b.Close()
+	require.Eventually(t, func() bool {
+		s, err := b.JetStream().Stream(context.Background(), bus.StreamName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 3
+	}, 30*time.Second, 50*time.Millisecond, "created + 2 answers in the stream, each once")
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(n.srv.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		return strings.HasSuffix(string(body), "bus: connected")
+	}, 10*time.Second, 50*time.Millisecond)
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitSubscribed waits until the hub counts want subscriptions: a
+// subscribe message is answered only by events, so the test watches the
+// hub rather than sleeping.
+func waitSubscribed(t *testing.T, n *node, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return n.in.hub.Subscriptions() >= want }, 10*time.Second, 5*time.Millisecond)
 }

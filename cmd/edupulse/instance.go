@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/bus"
 	"github.com/edupulse/edupulse-live/internal/config"
+	"github.com/edupulse/edupulse-live/internal/datadir"
 	"github.com/edupulse/edupulse-live/internal/live"
 	"github.com/edupulse/edupulse-live/internal/relay"
 	"github.com/edupulse/edupulse-live/internal/server"
@@ -26,20 +28,28 @@ import (
 	"github.com/edupulse/edupulse-live/internal/wsgorilla"
 )
 
-// instance is one running server, everything wired in order: store, bus,
-// relay, hub, API. Several can share one PostgreSQL and one NATS.
+// instance is one running server, everything wired in order: store,
+// HTTP handler, then the bus, whose connection, stream and consumer come
+// up in the background. Several can share one PostgreSQL and one NATS.
 type instance struct {
 	handler   http.Handler
 	devTokens map[string]string
 	hub       *live.Hub
 
-	sockets  *wsgorilla.Registry
+	sockets *wsgorilla.Registry
+	// draining is set on shutdown, before the listener closes: readiness
+	// fails so that a load balancer stops sending requests here.
+	draining atomic.Bool
 	cancel   context.CancelFunc
 	workers  sync.WaitGroup
 	closers  []func()
 	shutOnce sync.Once
 }
 
+// startInstance never waits for the bus: the service answers mutations
+// and queries while NATS is unreachable (the outbox keeps every event),
+// and an instance restarted during a NATS outage must come up. What needs
+// the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
 	in := &instance{sockets: wsgorilla.NewRegistry()}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -51,37 +61,32 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		}
 	}()
 
+	if cfg.UsesDataDir() {
+		lock, err := datadir.Acquire(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("EDUPULSE_DATA_DIR: %w", err)
+		}
+		in.closers = append(in.closers, lock.Release)
+	}
+
 	st, pg, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	in.closers = append(in.closers, st.Close)
 
-	natsURL := cfg.NATSURL
-	if natsURL == "" {
-		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger.With("component", "nats")))
-		if err != nil {
-			return nil, fmt.Errorf("embedded NATS: %w", err)
-		}
-		in.closers = append(in.closers, emb.Shutdown)
-		natsURL = emb.ClientURL()
-	}
-	b, err := bus.Connect(ctx, natsURL, "edupulse", bus.WithLogger(logger.With("component", "bus")))
-	if err != nil {
-		return nil, fmt.Errorf("NATS_URL: %w", err)
-	}
-	in.closers = append(in.closers, b.Close)
-	// A bus that is down at start does not stop the service: writes go to
-	// the outbox and the relay publishes once the bus is back.
-	if err := b.EnsureStream(ctx, cfg.StreamReplicas); err != nil && !errors.Is(err, bus.ErrNotConnected) {
-		return nil, fmt.Errorf("stream %s: %w", bus.StreamName, err)
-	}
-
 	tokens, devTokens, err := identity(cfg)
 	if err != nil {
 		return nil, err
 	}
 	in.devTokens = devTokens
+
+	b, err := in.openBus(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	stream := newStreamGate(b)
+	registerBusMetrics(reg, b, stream)
 
 	hub, err := live.New(ctx, st, live.Options{Logger: logger, Metrics: live.NewMetrics(reg)})
 	if err != nil {
@@ -92,7 +97,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	if pg != nil {
 		ropts.Notify = pg.Notify
 	}
-	rel, err := relay.New(st, b, ropts)
+	rel, err := relay.New(st, stream, ropts)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +106,11 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	in.cancel = cancel
 	in.goWork(func() { _ = rel.Run(runCtx) })
 	in.goWork(func() { _ = hub.Run(runCtx) })
-	in.goWork(func() { _ = b.Consume(runCtx, hub.Deliver) })
+	in.goWork(func() {
+		if stream.provision(runCtx, cfg.StreamReplicas, logger) {
+			_ = b.Consume(runCtx, hub.Deliver)
+		}
+	})
 	if pg != nil {
 		in.goWork(func() { _ = pg.Listen(runCtx, rel.WakeFromPeer) }) // returns only when runCtx ends
 	}
@@ -122,12 +131,35 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		}),
 		Schema:    edupulse.Schema,
 		Tokens:    tokens,
-		Ready:     func(ctx context.Context) error { return errors.Join(st.Ping(ctx), b.Ping(ctx)) },
+		Ready:     st.Ping,
+		BusState:  stream.state,
+		Draining:  in.draining.Load,
 		Logger:    logger,
 		Registry:  reg,
 		DevTokens: devTokens,
 	})
 	return in, nil
+}
+
+// openBus starts the embedded NATS server when no NATS_URL is given, and
+// connects. Connecting does not wait for a server to answer: the
+// connection keeps trying in the background.
+func (in *instance) openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (*bus.Bus, error) {
+	natsURL := cfg.NATSURL
+	if natsURL == "" {
+		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger.With("component", "nats")))
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS: %w", err)
+		}
+		in.closers = append(in.closers, emb.Shutdown)
+		natsURL = emb.ClientURL()
+	}
+	b, err := bus.Connect(ctx, natsURL, "edupulse", bus.WithLogger(logger.With("component", "bus")))
+	if err != nil {
+		return nil, fmt.Errorf("NATS_URL: %w", err)
+	}
+	in.closers = append(in.closers, b.Close)
+	return b, nil
 }
 
 func (in *instance) goWork(f func()) {
@@ -136,6 +168,22 @@ func (in *instance) goWork(f func()) {
 		defer in.workers.Done()
 		f()
 	}()
+}
+
+// drain makes readiness fail, then waits period while requests still
+// come in and finish: long enough for a load balancer's probes to see it
+// and route new requests elsewhere before the listener closes.
+func (in *instance) drain(ctx context.Context, period time.Duration) {
+	in.draining.Store(true)
+	if period <= 0 {
+		return
+	}
+	t := time.NewTimer(period)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // closeSockets ends every websocket with 1012 (service restart), which the

@@ -74,10 +74,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down", "drain_period", cfg.DrainPeriod.String())
+	// Readiness fails first, while the listener still serves: the load
+	// balancer moves new requests elsewhere before anything is refused.
+	in.drain(context.Background(), cfg.DrainPeriod)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	// Stop taking requests and drain the ones in flight; websockets are
+	// Stop taking requests and finish the ones in flight; websockets are
 	// hijacked, so Shutdown does not see them: close them with 1012.
 	err = srv.Shutdown(shutdownCtx)
 	in.closeSockets()

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything `edupulse serve` needs to start.
@@ -34,7 +35,17 @@ type Config struct {
 	// there, on its own listener and never on the public one (bind it to
 	// loopback: profiles expose the process's internals).
 	PprofAddr string
+	// DrainPeriod is EDUPULSE_DRAIN_PERIOD: on SIGTERM, how long readiness
+	// fails while the listener still serves, so that the load balancer
+	// sees it and stops sending requests before the listener closes.
+	// Default DefaultDrainPeriod with DATABASE_URL (instances behind a load
+	// balancer), 0 with the embedded store (one instance: nobody to drain to).
+	DrainPeriod time.Duration
 }
+
+// DefaultDrainPeriod outlasts two readiness probes of a typical load
+// balancer or orchestrator (every 1–2 s).
+const DefaultDrainPeriod = 5 * time.Second
 
 // Defaults are the values used when a variable is unset.
 var Defaults = Config{
@@ -64,6 +75,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	var errs []error
+	if c.DatabaseURL != "" {
+		c.DrainPeriod = DefaultDrainPeriod
+	}
+	if v := strings.TrimSpace(getenv("EDUPULSE_DRAIN_PERIOD")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			errs = append(errs, fmt.Errorf("EDUPULSE_DRAIN_PERIOD %q must be a duration from 0s to 5m (e.g. 5s)", v))
+		} else {
+			c.DrainPeriod = d
+		}
+	}
 	if v := strings.TrimSpace(getenv("EDUPULSE_STREAM_REPLICAS")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 5 {
@@ -120,6 +142,13 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// UsesDataDir reports whether anything of this configuration keeps files
+// in DataDir: the embedded store, the embedded NATS server, or the
+// development secret.
+func (c Config) UsesDataDir() bool {
+	return c.DatabaseURL == "" || c.NATSURL == "" || c.DevMode()
+}
+
 // DevMode reports whether no JWT secret was given.
 func (c Config) DevMode() bool { return c.JWTSecret == "" }
 
@@ -137,8 +166,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod)
 }
 
 func redactURL(raw string) string {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,6 +24,21 @@ func TestDefaults(t *testing.T) {
 	require.Empty(t, c.PprofAddr, "no profiling endpoint unless asked for")
 }
 
+// Draining only helps where a load balancer has other instances to send
+// requests to: with PostgreSQL, not with the embedded single-node store.
+func TestDrainPeriodDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Zero(t, c.DrainPeriod)
+	c, err = config.FromEnv(env(map[string]string{"DATABASE_URL": "postgres://db/x"}))
+	require.NoError(t, err)
+	require.Equal(t, config.DefaultDrainPeriod, c.DrainPeriod)
+	c, err = config.FromEnv(env(map[string]string{"DATABASE_URL": "postgres://db/x", "EDUPULSE_DRAIN_PERIOD": "250ms"}))
+	require.NoError(t, err)
+	require.Equal(t, 250*time.Millisecond, c.DrainPeriod)
+}
+
 func TestValidationNamesTheVariable(t *testing.T) {
 	t.Parallel()
 	_, err := config.FromEnv(env(map[string]string{
@@ -32,9 +48,10 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"EDUPULSE_JWT_SECRET":      "short",
 		"EDUPULSE_ALLOWED_ORIGINS": "example.com",
 		"EDUPULSE_PPROF_ADDR":      "6060",
+		"EDUPULSE_DRAIN_PERIOD":    "forever",
 	}))
 	require.Error(t, err)
-	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS", "EDUPULSE_PPROF_ADDR"} {
+	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS", "EDUPULSE_PPROF_ADDR", "EDUPULSE_DRAIN_PERIOD"} {
 		require.Contains(t, err.Error(), name)
 	}
 	require.NotContains(t, err.Error(), "short", "the secret is never echoed")

@@ -20,43 +20,52 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok")
 }
 
-// readyz answers 200 when ready reports the dependencies reachable, 503
-// otherwise. The body gives a generic reason only: the real error may quote
-// a connection string (a DSN with its password, a NATS URL with a token),
-// so it goes to the log, where operators look, and never to the client.
-func readyz(ready func(context.Context) error, log *slog.Logger) http.Handler {
+// readyz answers 200 when the store is reachable and the instance is not
+// draining, 503 otherwise. The body gives a generic reason only: the real
+// error may quote a connection string (a DSN with its password, a NATS URL
+// with a token), so it goes to the log, where operators look, and never to
+// the client. The bus's state follows on a line of its own.
+func readyz(o Options, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ready == nil {
-			writeText(w, http.StatusOK, "ready")
-			return
+		status, body := readiness(r, o, log)
+		if o.BusState != nil {
+			body += "\nbus: " + o.BusState()
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		// Run in a goroutine so that the deadline holds even if ready
-		// ignores its context; the buffered channel lets a late answer be
-		// dropped without leaking the goroutine for good.
-		done := make(chan error, 1)
-		go func() { done <- ready(ctx) }()
-		var err error
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err == nil {
-			writeText(w, http.StatusOK, "ready")
-			return
-		}
-		log.LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
-			slog.String("error", err.Error()),
-			slog.String("correlation_id", reqctx.CorrelationID(r.Context()).String()),
-		)
-		reason := "not ready: a dependency is unreachable"
-		if errors.Is(err, context.DeadlineExceeded) {
-			reason = "not ready: the readiness check timed out"
-		}
-		writeText(w, http.StatusServiceUnavailable, reason)
+		writeText(w, status, body)
 	})
+}
+
+func readiness(r *http.Request, o Options, log *slog.Logger) (int, string) {
+	if o.Draining != nil && o.Draining() {
+		return http.StatusServiceUnavailable, "not ready: shutting down"
+	}
+	if o.Ready == nil {
+		return http.StatusOK, "ready"
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	// Run in a goroutine so that the deadline holds even if ready ignores
+	// its context; the buffered channel lets a late answer be dropped
+	// without leaking the goroutine for good.
+	done := make(chan error, 1)
+	go func() { done <- o.Ready(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err == nil {
+		return http.StatusOK, "ready"
+	}
+	log.LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
+		slog.String("error", err.Error()),
+		slog.String("correlation_id", reqctx.CorrelationID(r.Context()).String()),
+	)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable, "not ready: the readiness check timed out"
+	}
+	return http.StatusServiceUnavailable, "not ready: the store is unreachable"
 }
 
 func writeText(w http.ResponseWriter, status int, body string) {

@@ -39,9 +39,18 @@ type Options struct {
 	Schema []byte
 	// Tokens verifies the bearer tokens of HTTP requests.
 	Tokens *auth.Tokens
-	// Ready reports whether the store and the bus are reachable; nil means
-	// always ready. It is called with a 2 s deadline.
+	// Ready reports whether the store is reachable; nil means always
+	// ready. It is called with a 2 s deadline. The bus is left out on
+	// purpose: mutations and queries work while it is down, so a bus outage
+	// must not take every instance out of its load balancer.
 	Ready func(ctx context.Context) error
+	// BusState, when set, describes the bus's state in the readiness body
+	// ("connected", "unreachable", …); it never changes the status.
+	BusState func() string
+	// Draining, when it reports true, makes readiness fail at once: the
+	// instance is shutting down, and the load balancer should stop sending
+	// it new requests while those in flight finish.
+	Draining func() bool
 	// Logger receives the access log and the errors behind 500 and 503
 	// answers; nil means slog.Default().
 	Logger *slog.Logger
@@ -100,7 +109,7 @@ func New(o Options) http.Handler {
 		_, _ = w.Write(o.Schema)
 	})
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(o.Ready, o.Logger))
+	mux.Handle("GET /readyz", readyz(o, o.Logger))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 		// Serve what could be gathered rather than nothing when one

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -385,6 +386,31 @@ func TestReadyz(t *testing.T) {
 			require.NotContains(t, w.Body.String(), secret)
 		}
 		require.Contains(t, b.logs.String(), "connection refused", "operators find the reason in the log")
+	})
+
+	t.Run("the bus's state is in the body, never in the status", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(o *Options) {
+			o.Ready = func(context.Context) error { return nil }
+			o.BusState = func() string { return "unreachable" }
+		})
+		w := b.do(httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Equal(t, "ready\nbus: unreachable", w.Body.String())
+	})
+
+	t.Run("draining: 503 before the store is even asked", func(t *testing.T) {
+		t.Parallel()
+		var draining atomic.Bool
+		b := setup(t, func(o *Options) {
+			o.Ready = func(context.Context) error { return nil }
+			o.Draining = draining.Load
+		})
+		require.Equal(t, http.StatusOK, b.do(httptest.NewRequest(http.MethodGet, "/readyz", nil)).Code)
+		draining.Store(true)
+		w := b.do(httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		require.Equal(t, http.StatusServiceUnavailable, w.Code)
+		require.Contains(t, w.Body.String(), "shutting down")
 	})
 
 	t.Run("a check that hangs is cut at the timeout", func(t *testing.T) {

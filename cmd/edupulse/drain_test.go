@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// On SIGTERM the instance first reports not-ready while it still serves,
+// for the drain period, and only then closes its listener: a load
+// balancer polling readiness moves traffic away before anything is refused.
+func TestShutdownDrainsBeforeClosing(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"EDUPULSE_HTTP_ADDR":    "127.0.0.1:0",
+		"EDUPULSE_DATA_DIR":     t.TempDir(),
+		"EDUPULSE_JWT_SECRET":   secret,
+		"EDUPULSE_DRAIN_PERIOD": "1500ms",
+	}
+	ctx, terminate := context.WithCancel(context.Background())
+	defer terminate()
+	outR, outW := io.Pipe()
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, func(k string) string { return env[k] }, outW, io.Discard)
+		_ = outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	require.NotEmpty(t, url)
+	status := func(path string) int {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			return 0 // refused: the listener is closed
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Eventually(t, func() bool { return status("/readyz") == http.StatusOK }, 10*time.Second, 10*time.Millisecond)
+
+	terminate() // what SIGTERM does
+	require.Eventually(t, func() bool { return status("/readyz") == http.StatusServiceUnavailable }, time.Second, 5*time.Millisecond,
+		"readiness fails first")
+	require.Equal(t, http.StatusOK, status("/healthz"), "while the listener still serves")
+	select {
+	case err := <-served:
+		t.Fatalf("serve returned before the drain period: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not return after the drain")
+	}
+	require.Zero(t, status("/healthz"), "the listener is closed")
+}
