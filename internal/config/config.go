@@ -41,6 +41,10 @@ type Config struct {
 	// Default DefaultDrainPeriod with DATABASE_URL (instances behind a load
 	// balancer), 0 with the embedded store (one instance: nobody to drain to).
 	DrainPeriod time.Duration
+	// MaxConnsPerIP is EDUPULSE_MAX_CONNS_PER_IP: the websocket
+	// connections one client address may hold open (0: no limit). Behind a
+	// proxy every client has the proxy's address: raise it, or limit there.
+	MaxConnsPerIP int
 }
 
 // DefaultDrainPeriod outlasts two readiness probes of a typical load
@@ -52,7 +56,13 @@ var Defaults = Config{
 	HTTPAddr:       "127.0.0.1:8080",
 	DataDir:        "./data",
 	StreamReplicas: 1,
+	MaxConnsPerIP:  DefaultMaxConnsPerIP,
 }
+
+// DefaultMaxConnsPerIP leaves room for a school behind one NAT address
+// (a few classes of browsers, each with a tab or two) while one host
+// cannot hold thousands of sockets.
+const DefaultMaxConnsPerIP = 500
 
 // FromEnv reads the configuration through getenv (os.Getenv in main, a map
 // in tests) and validates it.
@@ -84,6 +94,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("EDUPULSE_DRAIN_PERIOD %q must be a duration from 0s to 5m (e.g. 5s)", v))
 		} else {
 			c.DrainPeriod = d
+		}
+	}
+	if v := strings.TrimSpace(getenv("EDUPULSE_MAX_CONNS_PER_IP")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("EDUPULSE_MAX_CONNS_PER_IP %q must be a whole number (0: no limit)", v))
+		} else {
+			c.MaxConnsPerIP = n
 		}
 	}
 	if v := strings.TrimSpace(getenv("EDUPULSE_STREAM_REPLICAS")); v != "" {
@@ -166,8 +184,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP)
 }
 
 func redactURL(raw string) string {

@@ -213,12 +213,18 @@ func headerHasToken(h http.Header, name, token string) bool {
 // over the limit is refused at once with 413; a chunked body is cut at the
 // limit by http.MaxBytesReader, and the GraphQL handler's read then fails
 // with *http.MaxBytesError.
-func limitBody(limit int64, next http.Handler) http.Handler {
+//
+// The body must also arrive within timeout: a read deadline on the
+// connection, which net/http resets for the connection's next request.
+func limitBody(limit int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
 			writeError(w, http.StatusRequestEntityTooLarge, codeBadUserInput,
 				fmt.Sprintf("request body is larger than %d bytes", limit))
 			return
+		}
+		if r.Method == http.MethodPost {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

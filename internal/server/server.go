@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -28,6 +29,11 @@ import (
 // megabyte leaves ample room while keeping a client from making us buffer
 // and parse arbitrarily large JSON.
 const DefaultMaxBodyBytes int64 = 1 << 20
+
+// DefaultBodyTimeout is ample for a 1 MiB body on a slow mobile link, and
+// short enough that a client trickling a body byte by byte cannot hold a
+// connection (and its goroutine) for long.
+const DefaultBodyTimeout = 10 * time.Second
 
 // Options is what New wires together. GraphQL and Tokens are required.
 type Options struct {
@@ -60,6 +66,13 @@ type Options struct {
 	// MaxBodyBytes bounds a /query request body; zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time a client may take to send a /query
+	// body; zero means DefaultBodyTimeout. (Headers are bounded by the
+	// http.Server's ReadHeaderTimeout.)
+	BodyTimeout time.Duration
+	// MaxConnsPerIP bounds the websocket connections one client address
+	// may hold open; zero or less means no limit.
+	MaxConnsPerIP int
 	// DevTokens maps a role name to a ready-made token. Only development
 	// mode sets it: the playground then prefills its headers editor with the
 	// teacher's token and offers all of them. Leave it nil in production,
@@ -90,6 +103,9 @@ func New(o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
 
 	pg, err := newPlayground(o.DevTokens)
 	if err != nil {
@@ -100,7 +116,8 @@ func New(o Options) http.Handler {
 
 	mux := http.NewServeMux()
 
-	query := authenticate(o.Tokens, o.Logger, limitBody(o.MaxBodyBytes, o.GraphQL))
+	query := limitConns(newPerAddress(o.MaxConnsPerIP),
+		authenticate(o.Tokens, o.Logger, limitBody(o.MaxBodyBytes, o.BodyTimeout, o.GraphQL)))
 	mux.Handle("POST /query", query)
 	mux.Handle("GET /query", query)
 

@@ -82,6 +82,8 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 		"DATABASE_URL="+c.DatabaseURL,
 		"NATS_URL="+c.NATSURL,
 		"EDUPULSE_JWT_SECRET="+c.Secret,
+		// Every simulated browser connects from loopback.
+		"EDUPULSE_MAX_CONNS_PER_IP=0",
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	setParentDeathSignal(cmd)
