@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"testing"
@@ -66,4 +68,28 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 		t.Fatal("serve did not return after the drain")
 	}
 	require.Zero(t, status("/healthz"), "the listener is closed")
+}
+
+// A background worker that stops while the instance runs takes the
+// process down with its error, instead of leaving it half-working.
+func TestDeadWorkerStopsTheInstance(t *testing.T) {
+	t.Parallel()
+	in := &instance{failed: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in.goWork(ctx, slog.New(slog.DiscardHandler), "relay", func() error { return errors.New("outbox table missing") })
+	in.goWork(ctx, slog.New(slog.DiscardHandler), "hub", func() error { <-ctx.Done(); return nil })
+	select {
+	case err := <-in.Failed():
+		require.ErrorContains(t, err, "worker relay: outbox table missing")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the dead worker was not reported")
+	}
+	cancel()
+	in.workers.Wait()
+	select {
+	case err := <-in.Failed():
+		t.Fatalf("a worker that stops because the instance stops is no failure: %v", err)
+	default:
+	}
 }

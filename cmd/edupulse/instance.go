@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,7 @@ type instance struct {
 	draining atomic.Bool
 	cancel   context.CancelFunc
 	workers  sync.WaitGroup
+	failed   chan error
 	closers  []func()
 	shutOnce sync.Once
 }
@@ -51,7 +53,7 @@ type instance struct {
 // and an instance restarted during a NATS outage must come up. What needs
 // the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
-	in := &instance{sockets: wsgorilla.NewRegistry()}
+	in := &instance{sockets: wsgorilla.NewRegistry(), failed: make(chan error, 1)}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
 	}, func() float64 { return float64(in.sockets.Len()) }))
@@ -104,15 +106,16 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	in.cancel = cancel
-	in.goWork(func() { _ = rel.Run(runCtx) })
-	in.goWork(func() { _ = hub.Run(runCtx) })
-	in.goWork(func() {
-		if stream.provision(runCtx, cfg.StreamReplicas, logger) {
-			_ = b.Consume(runCtx, hub.Deliver)
+	in.goWork(runCtx, logger, "relay", func() error { return rel.Run(runCtx) })
+	in.goWork(runCtx, logger, "hub", func() error { return hub.Run(runCtx) })
+	in.goWork(runCtx, logger, "consumer", func() error {
+		if !stream.provision(runCtx, cfg.StreamReplicas, logger) {
+			return nil // stopping
 		}
+		return b.Consume(runCtx, hub.Deliver)
 	})
 	if pg != nil {
-		in.goWork(func() { _ = pg.Listen(runCtx, rel.WakeFromPeer) }) // returns only when runCtx ends
+		in.goWork(runCtx, logger, "listener", func() error { return pg.Listen(runCtx, rel.WakeFromPeer) })
 	}
 
 	svc := app.New(st, app.OnCommit(rel.Wake))
@@ -164,13 +167,33 @@ func (in *instance) openBus(ctx context.Context, cfg config.Config, logger *slog
 	return b, nil
 }
 
-func (in *instance) goWork(f func()) {
+// goWork runs a background worker for the life of the instance. Each
+// one retries its own transient failures and returns only when ctx ends;
+// one that returns before (an error, or nil) leaves the instance without
+// a part it needs, so it is logged and reported on failed, and serve exits
+// rather than run on half-broken.
+func (in *instance) goWork(ctx context.Context, log *slog.Logger, name string, f func() error) {
 	in.workers.Add(1)
 	go func() {
 		defer in.workers.Done()
-		f()
+		err := f()
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		err = fmt.Errorf("worker %s: %w", name, err)
+		log.Error("background worker died; shutting down", "worker", name, "err", err)
+		select {
+		case in.failed <- err:
+		default: // one is enough to stop
+		}
 	}()
 }
+
+// Failed delivers the first worker failure.
+func (in *instance) Failed() <-chan error { return in.failed }
 
 // drain makes readiness fail, then waits period while requests still
 // come in and finish: long enough for a load balancer's probes to see it

@@ -69,9 +69,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	var failure error
 	select {
 	case err := <-served:
 		return err
+	case failure = <-in.Failed():
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "drain_period", cfg.DrainPeriod.String())
@@ -85,9 +87,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	err = srv.Shutdown(shutdownCtx)
 	in.closeSockets()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+		return errors.Join(failure, fmt.Errorf("shutdown: %w", err))
 	}
-	return nil
+	return failure
 }
 
 // identity returns the token verifier and, in development mode, a token
