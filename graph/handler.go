@@ -73,6 +73,9 @@ type Options struct {
 	// Websocket, when set, serves subscriptions over websocket with
 	// WebsocketTransport (tried first); its Logger defaults to Logger.
 	Websocket *WebsocketOptions
+	// DisableIntrospection refuses __schema and __type (production's
+	// default): the schema is then not handed to anyone who asks.
+	DisableIntrospection bool
 }
 
 func (o Options) withDefaults() Options {
@@ -122,7 +125,11 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	srv.SetErrorPresenter(presenter(opts.Logger))
 	srv.SetRecoverFunc(recoverFunc(opts.Logger))
 
-	srv.Use(extension.Introspection{})
+	if opts.DisableIntrospection {
+		srv.Use(noIntrospection{})
+	} else {
+		srv.Use(extension.Introspection{})
+	}
 	if opts.PersistedQueryCacheSize > 0 {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
 	}

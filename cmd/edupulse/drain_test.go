@@ -6,8 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +95,69 @@ func TestDeadWorkerStopsTheInstance(t *testing.T) {
 		t.Fatalf("a worker that stops because the instance stops is no failure: %v", err)
 	default:
 	}
+}
+
+// EDUPULSE_ENV=production, end to end: introspection is refused, the
+// playground, the SDL and the metrics are not on the public listener, and
+// the admin listener serves the metrics.
+func TestProductionMode(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"EDUPULSE_ENV":        "production",
+		"EDUPULSE_HTTP_ADDR":  "127.0.0.1:0",
+		"EDUPULSE_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		"EDUPULSE_DATA_DIR":   t.TempDir(),
+		"EDUPULSE_JWT_SECRET": secret,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	url, served := serveForTest(t, ctx, env)
+	defer func() { stop(); <-served }()
+
+	get := func(u string) int {
+		resp, err := http.Get(u)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, p := range []string{"/", "/schema.graphql", "/metrics"} {
+		require.Equal(t, http.StatusNotFound, get(url+p), p)
+	}
+	require.Equal(t, http.StatusOK, get("http://"+env["EDUPULSE_ADMIN_ADDR"]+"/metrics"))
+
+	resp, err := http.Post(url+"/query", "application/json", strings.NewReader(`{"query":"{ __schema { queryType { name } } }"}`))
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Contains(t, string(raw), `"code":"BAD_USER_INPUT","reason":"INTROSPECTION_DISABLED"`, string(raw))
+	require.Contains(t, string(raw), "introspection is disabled")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// serveForTest runs serve until ctx ends and returns its URL and the
+// channel its result arrives on.
+func serveForTest(t *testing.T, ctx context.Context, env map[string]string) (string, <-chan error) {
+	t.Helper()
+	outR, outW := io.Pipe()
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, func(k string) string { return env[k] }, outW, io.Discard)
+		_ = outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	require.NotEmpty(t, url)
+	return url, served
 }

@@ -33,7 +33,9 @@ import (
 // HTTP handler, then the bus, whose connection, stream and consumer come
 // up in the background. Several can share one PostgreSQL and one NATS.
 type instance struct {
-	handler   http.Handler
+	handler http.Handler
+	// admin serves /metrics, health and profiles on EDUPULSE_ADMIN_ADDR.
+	admin     http.Handler
 	devTokens map[string]string
 	hub       *live.Hub
 
@@ -119,7 +121,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	}
 
 	svc := app.New(st, app.OnCommit(rel.Wake))
-	in.handler = server.New(server.Options{
+	sopts := server.Options{
 		GraphQL: graph.NewHandler(svc, graph.Options{
 			Logger:   logger,
 			Registry: reg,
@@ -131,18 +133,25 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 				Registry:       in.sockets,
 				Logger:         logger,
 			},
+			DisableIntrospection: !cfg.Introspection,
 		}),
-		Schema:   edupulse.Schema,
-		Tokens:   tokens,
-		Ready:    st.Ping,
-		BusState: stream.state,
-		Draining: in.draining.Load,
+		Schema:    edupulse.Schema,
+		Tokens:    tokens,
+		Ready:     st.Ping,
+		BusState:  stream.state,
+		Draining:  in.draining.Load,
+		Logger:    logger,
+		Registry:  reg,
+		DevTokens: devTokens,
 
-		MaxConnsPerIP: cfg.MaxConnsPerIP,
-		Logger:        logger,
-		Registry:      reg,
-		DevTokens:     devTokens,
-	})
+		MaxConnsPerIP:   cfg.MaxConnsPerIP,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		DevMode:         cfg.DevMode(),
+		NoPlayground:    !cfg.Playground,
+		NoPublicMetrics: cfg.Production(),
+	}
+	in.handler = server.New(sopts)
+	in.admin = server.Admin(sopts)
 	return in, nil
 }
 

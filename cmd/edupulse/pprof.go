@@ -34,3 +34,20 @@ func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
 		_ = srv.Shutdown(ctx)
 	}, nil
 }
+
+// serveAdmin serves the admin handler (metrics, health, profiles) on its
+// own listener and returns its stop.
+func serveAdmin(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("EDUPULSE_ADMIN_ADDR %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("admin listener", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

@@ -59,6 +59,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "dev_mode", cfg.DevMode())
+	if cfg.AdminAddr != "" {
+		stop, err := serveAdmin(cfg.AdminAddr, in.admin, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if cfg.PprofAddr != "" {
 		stop, err := servePprof(cfg.PprofAddr, logger)
 		if err != nil {

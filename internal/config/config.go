@@ -45,7 +45,27 @@ type Config struct {
 	// connections one client address may hold open (0: no limit). Behind a
 	// proxy every client has the proxy's address: raise it, or limit there.
 	MaxConnsPerIP int
+
+	// Env is EDUPULSE_ENV: EnvDevelopment (default) or EnvProduction,
+	// which changes the defaults below (contract §8).
+	Env string
+	// Introspection is EDUPULSE_INTROSPECTION: on in development, off in
+	// production.
+	Introspection bool
+	// Playground is EDUPULSE_PLAYGROUND: GET / and /schema.graphql are
+	// served; on in development, off in production.
+	Playground bool
+	// AdminAddr is EDUPULSE_ADMIN_ADDR: a listener of its own for
+	// /metrics, /healthz, /readyz and profiling. In production /metrics and
+	// profiling are served only there.
+	AdminAddr string
 }
+
+// The values of EDUPULSE_ENV.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
 
 // DefaultDrainPeriod outlasts two readiness probes of a typical load
 // balancer or orchestrator (every 1–2 s).
@@ -57,6 +77,9 @@ var Defaults = Config{
 	DataDir:        "./data",
 	StreamReplicas: 1,
 	MaxConnsPerIP:  DefaultMaxConnsPerIP,
+	Env:            EnvDevelopment,
+	Introspection:  true,
+	Playground:     true,
 }
 
 // DefaultMaxConnsPerIP leaves room for a school behind one NAT address
@@ -78,6 +101,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.DatabaseURL, "DATABASE_URL")
 	set(&c.NATSURL, "NATS_URL")
 	set(&c.PprofAddr, "EDUPULSE_PPROF_ADDR")
+	set(&c.AdminAddr, "EDUPULSE_ADMIN_ADDR")
+	c.Env = EnvDevelopment
+	set(&c.Env, "EDUPULSE_ENV")
 	c.JWTSecret = getenv("EDUPULSE_JWT_SECRET")
 	for _, o := range strings.Split(getenv("EDUPULSE_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -85,6 +111,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	var errs []error
+	c.Introspection = !c.Production()
+	c.Playground = !c.Production()
+	for name, dst := range map[string]*bool{"EDUPULSE_INTROSPECTION": &c.Introspection, "EDUPULSE_PLAYGROUND": &c.Playground} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %q must be true or false", name, v))
+				continue
+			}
+			*dst = b
+		}
+	}
 	if c.DatabaseURL != "" {
 		c.DrainPeriod = DefaultDrainPeriod
 	}
@@ -129,6 +167,20 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("EDUPULSE_PPROF_ADDR %q is not host:port", c.PprofAddr))
 		}
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("EDUPULSE_ADMIN_ADDR %q is not host:port", c.AdminAddr))
+		}
+	}
+	switch c.Env {
+	case EnvDevelopment:
+	case EnvProduction:
+		if c.JWTSecret == "" {
+			errs = append(errs, errors.New("EDUPULSE_JWT_SECRET is required with EDUPULSE_ENV=production (development tokens are never issued in production)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("EDUPULSE_ENV %q must be %s or %s", c.Env, EnvDevelopment, EnvProduction))
+	}
 	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
 		errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS must be from 1 to 5"))
 	}
@@ -167,6 +219,9 @@ func (c Config) UsesDataDir() bool {
 	return c.DatabaseURL == "" || c.NATSURL == "" || c.DevMode()
 }
 
+// Production reports whether EDUPULSE_ENV is production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
 // DevMode reports whether no JWT secret was given.
 func (c Config) DevMode() bool { return c.JWTSecret == "" }
 
@@ -184,8 +239,9 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
+		c.Env, c.Introspection, c.Playground, c.AdminAddr)
 }
 
 func redactURL(raw string) string {

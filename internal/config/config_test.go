@@ -71,3 +71,34 @@ func TestStringMasksSecrets(t *testing.T) {
 	}
 	require.Contains(t, s, "db:5432")
 }
+
+// Production changes the defaults of contract §8; each has its override.
+func TestProductionDefaults(t *testing.T) {
+	t.Parallel()
+	dev, err := config.FromEnv(env(nil))
+	require.NoError(t, err)
+	require.False(t, dev.Production())
+	require.True(t, dev.Introspection)
+	require.True(t, dev.Playground)
+
+	_, err = config.FromEnv(env(map[string]string{"EDUPULSE_ENV": "production"}))
+	require.ErrorContains(t, err, "EDUPULSE_JWT_SECRET is required", "no development tokens in production")
+
+	prodEnv := map[string]string{"EDUPULSE_ENV": "production", "EDUPULSE_JWT_SECRET": strings.Repeat("s", 32)}
+	prod, err := config.FromEnv(env(prodEnv))
+	require.NoError(t, err)
+	require.True(t, prod.Production())
+	require.False(t, prod.Introspection)
+	require.False(t, prod.Playground)
+
+	prodEnv["EDUPULSE_INTROSPECTION"], prodEnv["EDUPULSE_PLAYGROUND"] = "true", "1"
+	prod, err = config.FromEnv(env(prodEnv))
+	require.NoError(t, err)
+	require.True(t, prod.Introspection)
+	require.True(t, prod.Playground)
+
+	_, err = config.FromEnv(env(map[string]string{"EDUPULSE_ENV": "staging", "EDUPULSE_PLAYGROUND": "maybe", "EDUPULSE_ADMIN_ADDR": "9090"}))
+	for _, name := range []string{"EDUPULSE_ENV", "EDUPULSE_PLAYGROUND", "EDUPULSE_ADMIN_ADDR"} {
+		require.ErrorContains(t, err, name)
+	}
+}

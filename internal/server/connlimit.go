@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // codeRateLimited is the contract's code for a refusal that a later retry
@@ -57,7 +59,7 @@ func (p *perAddress) release(addr string) {
 // anything else runs (no token check, no upgrade). The slot is held by the
 // hijacked connection and freed when it is closed, or when the handler
 // returns without hijacking (a refused upgrade).
-func limitConns(p *perAddress, next http.Handler) http.Handler {
+func limitConns(p *perAddress, refused prometheus.Counter, next http.Handler) http.Handler {
 	if p == nil {
 		return next
 	}
@@ -68,6 +70,7 @@ func limitConns(p *perAddress, next http.Handler) http.Handler {
 		}
 		addr := clientAddress(r)
 		if !p.acquire(addr) {
+			refused.Inc()
 			writeRateLimited(w, "too many open connections from this address")
 			return
 		}

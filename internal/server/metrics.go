@@ -16,6 +16,8 @@ import (
 type metrics struct {
 	duration *prometheus.HistogramVec
 	requests *prometheus.CounterVec
+	// connRefused counts websocket upgrades refused by the per-address cap.
+	connRefused prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,6 +32,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "edupulse_http_requests_total",
 			Help: "HTTP requests answered, by route and status code (101 for websocket connections).",
 		}, labels)),
+		connRefused: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edupulse_connections_refused_total",
+			Help: "Websocket upgrades refused because their client address held EDUPULSE_MAX_CONNS_PER_IP connections already.",
+		})),
 	}
 }
 

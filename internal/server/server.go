@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,6 +74,15 @@ type Options struct {
 	// MaxConnsPerIP bounds the websocket connections one client address
 	// may hold open; zero or less means no limit.
 	MaxConnsPerIP int
+	// AllowedOrigins are the browser origins allowed to call /query from
+	// another origin (CORS); DevMode adds any loopback origin.
+	AllowedOrigins []string
+	DevMode        bool
+	// NoPlayground leaves GET / and GET /schema.graphql out (production).
+	NoPlayground bool
+	// NoPublicMetrics leaves GET /metrics out of this handler: it is then
+	// served by Admin only, on a listener of its own (production).
+	NoPublicMetrics bool
 	// DevTokens maps a role name to a ready-made token. Only development
 	// mode sets it: the playground then prefills its headers editor with the
 	// teacher's token and offers all of them. Leave it nil in production,
@@ -115,31 +125,66 @@ func New(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
+	m := newMetrics(o.Registry)
 
-	query := limitConns(newPerAddress(o.MaxConnsPerIP),
-		authenticate(o.Tokens, o.Logger, limitBody(o.MaxBodyBytes, o.BodyTimeout, o.GraphQL)))
+	// CORS outermost: a preflight is answered before any other work, and
+	// never needs a token.
+	query := corsFor(o.AllowedOrigins, o.DevMode).Handler(
+		limitConns(newPerAddress(o.MaxConnsPerIP), m.connRefused,
+			authenticate(o.Tokens, o.Logger, limitBody(o.MaxBodyBytes, o.BodyTimeout, o.GraphQL))))
 	mux.Handle("POST /query", query)
 	mux.Handle("GET /query", query)
+	mux.Handle("OPTIONS /query", query)
 
-	mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(o.Schema)
-	})
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(o, o.Logger))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
+	if !o.NoPublicMetrics {
+		mux.Handle("GET /metrics", metricsHandler(o))
+	}
+	if !o.NoPlayground {
+		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write(o.Schema)
+		})
+		// {$} makes "/" match only itself: without it every unknown path
+		// would answer with the playground instead of 404.
+		mux.Handle("GET /{$}", pg.page())
+		mux.Handle("GET "+assetPrefix+"{name}", pg.assets())
+	}
+	mountApp(mux, o)
+
+	return withCorrelationID(observe(o.Logger, m, recoverPanics(o.Logger, mux)))
+}
+
+// Admin returns the handler of the admin listener: /metrics, /healthz,
+// /readyz and the runtime profiles, for operators and their scrapers, on
+// an address the public never reaches. Registered by hand: importing
+// net/http/pprof for its side effect would put the profiles on
+// http.DefaultServeMux.
+func Admin(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(o))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(o, o.Logger))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+func metricsHandler(o Options) http.Handler {
+	return promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 		// Serve what could be gathered rather than nothing when one
 		// collector fails.
 		ErrorHandling: promhttp.ContinueOnError,
-	}))
-
-	// {$} makes "/" match only itself: without it every unknown path would
-	// answer with the playground instead of 404.
-	mux.Handle("GET /{$}", pg.page())
-	mux.Handle("GET "+assetPrefix+"{name}", pg.assets())
-	mountApp(mux, o)
-
-	m := newMetrics(o.Registry)
-	return withCorrelationID(observe(o.Logger, m, recoverPanics(o.Logger, mux)))
+	})
 }
