@@ -91,8 +91,11 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			out.Extensions["field"] = field
 		}
 		if cause == nil {
-			if reason, ok := src.Extensions["code"].(string); ok && reason != "" {
+			if reason, ok := src.Extensions["code"].(string); ok && reason != "" && reason != code {
 				out.Extensions["reason"] = reason
+			}
+			if wait, ok := src.Extensions["retryAfterMs"]; ok && code == CodeRateLimited {
+				out.Extensions["retryAfterMs"] = wait
 			}
 		}
 		return out

@@ -76,6 +76,9 @@ type Options struct {
 	// DisableIntrospection refuses __schema and __type (production's
 	// default): the schema is then not handed to anyone who asks.
 	DisableIntrospection bool
+	// MutationsPerSecond limits each actor's mutation fields per second,
+	// with a burst of twice that; 0 means no limit.
+	MutationsPerSecond float64
 }
 
 func (o Options) withDefaults() Options {
@@ -139,6 +142,9 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	// deep, then too complex.
 	srv.Use(queriesOnlyOverGET{})
 	srv.Use(requireActor{})
+	if opts.MutationsPerSecond > 0 {
+		srv.Use(newMutationLimit(opts.MutationsPerSecond, rateLimitedCounter(opts.Registry)))
+	}
 	srv.Use(depthLimit{Max: opts.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(m)

@@ -46,7 +46,7 @@ const (
 )
 
 func init() {
-	for _, c := range []string{CodeUnauthenticated, reasonDepthLimit, reasonComplexityLimit, reasonMethod, reasonNoQuery} {
+	for _, c := range []string{CodeUnauthenticated, CodeRateLimited, reasonDepthLimit, reasonComplexityLimit, reasonMethod, reasonNoQuery} {
 		errcode.RegisterErrorType(c, errcode.KindProtocol)
 	}
 }
@@ -113,6 +113,11 @@ func (w *statusWriter) WriteHeader(code int) {
 		code = http.StatusMethodNotAllowed
 	case w.x.refusal == reasonNoQuery:
 		code = http.StatusBadRequest
+	case w.x.refusal == CodeRateLimited:
+		// 429 whatever the media type: a client's HTTP stack and any proxy
+		// understand it, and the body still says when to come back.
+		w.Header().Set("Retry-After", "1")
+		code = http.StatusTooManyRequests
 	case w.x.refusal == CodeUnauthenticated && graphqlResponse:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		code = http.StatusUnauthorized

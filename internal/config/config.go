@@ -59,7 +59,16 @@ type Config struct {
 	// /metrics, /healthz, /readyz and profiling. In production /metrics and
 	// profiling are served only there.
 	AdminAddr string
+	// RateLimit is EDUPULSE_RATE_LIMIT: mutations per second per actor,
+	// with a burst of twice that; 0 is no limit. Default 0 in development,
+	// DefaultProductionRateLimit in production.
+	RateLimit float64
 }
+
+// DefaultProductionRateLimit is well above what a person clicks (a teacher
+// opening and closing pulses, a student answering) and well below what a
+// script can send.
+const DefaultProductionRateLimit = 50
 
 // The values of EDUPULSE_ENV.
 const (
@@ -121,6 +130,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 				continue
 			}
 			*dst = b
+		}
+	}
+	if c.Production() {
+		c.RateLimit = DefaultProductionRateLimit
+	}
+	if v := strings.TrimSpace(getenv("EDUPULSE_RATE_LIMIT")); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1e6 {
+			errs = append(errs, fmt.Errorf("EDUPULSE_RATE_LIMIT %q must be mutations per second, 0 for no limit", v))
+		} else {
+			c.RateLimit = f
 		}
 	}
 	if c.DatabaseURL != "" {
@@ -239,9 +259,9 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q",
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
 		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
-		c.Env, c.Introspection, c.Playground, c.AdminAddr)
+		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit)
 }
 
 func redactURL(raw string) string {

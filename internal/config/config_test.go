@@ -90,6 +90,8 @@ func TestProductionDefaults(t *testing.T) {
 	require.True(t, prod.Production())
 	require.False(t, prod.Introspection)
 	require.False(t, prod.Playground)
+	require.InDelta(t, config.DefaultProductionRateLimit, prod.RateLimit, 0)
+	require.Zero(t, dev.RateLimit, "no rate limit in development unless asked")
 
 	prodEnv["EDUPULSE_INTROSPECTION"], prodEnv["EDUPULSE_PLAYGROUND"] = "true", "1"
 	prod, err = config.FromEnv(env(prodEnv))
