@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -116,11 +117,23 @@ type EventPage struct {
 }
 
 // EventsByAggregate pages through an aggregate's history by version,
-// keeping only the events the caller may see.
-func (s *Service) EventsByAggregate(ctx context.Context, aggregateID uuid.UUID, first *int, after *string) (EventPage, error) {
+// keeping only the events the caller may see. aggType nil means the
+// aggregate that ownerOf picks among those that have the id.
+func (s *Service) EventsByAggregate(ctx context.Context, aggType *event.AggregateType, aggregateID uuid.UUID, first *int, after *string) (EventPage, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return EventPage{}, err
+	}
+	if aggType == nil {
+		types, err := s.store.AggregateTypes(ctx, aggregateID)
+		if err != nil {
+			return EventPage{}, err
+		}
+		owner, ok := ownerOf(types)
+		if !ok {
+			return EventPage{}, nil
+		}
+		aggType = &owner
 	}
 	n, err := pageSize(first, 50)
 	if err != nil {
@@ -140,7 +153,7 @@ func (s *Service) EventsByAggregate(ctx context.Context, aggregateID uuid.UUID, 
 	teachers := s.pulseTeachers(ctx)
 	var page EventPage
 	for {
-		batch, err := s.store.AggregateEvents(ctx, aggregateID, version, n+1)
+		batch, err := s.store.AggregateEvents(ctx, *aggType, aggregateID, version, n+1)
 		if err != nil {
 			return EventPage{}, err
 		}
@@ -159,6 +172,29 @@ func (s *Service) EventsByAggregate(ctx context.Context, aggregateID uuid.UUID, 
 		}
 		version = batch[len(batch)-1].Version
 	}
+}
+
+// byTrust ranks aggregate types by who chooses their ids: the server
+// (pulses), admins (payments, erased actors), teachers (lessons, badges),
+// students (quizzes).
+var byTrust = []event.AggregateType{
+	event.AggregatePulse, event.AggregatePayment, event.AggregateActor,
+	event.AggregateLesson, event.AggregateBadge, event.AggregateQuiz,
+}
+
+// ownerOf picks, among the types of the aggregates that share an id, the
+// one whose history eventsByAggregate shows (the schema names no type).
+// Clients choose lesson, quiz, badge and payment ids, so an id may be
+// several aggregates'; the one whose ids the most trusted role chooses
+// wins, so that a student's quiz can never stand in for a pulse's or a
+// payment's history, whichever was written first.
+func ownerOf(types []event.AggregateType) (event.AggregateType, bool) {
+	for _, t := range byTrust {
+		if slices.Contains(types, t) {
+			return t, true
+		}
+	}
+	return "", false
 }
 
 // Event returns an event by id, or nil when it does not exist or the caller

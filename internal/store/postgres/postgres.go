@@ -119,6 +119,9 @@ func (s *Store) Close() { s.pool.Close() }
 // Pool exposes the pool to benchmarks and tests in this module.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// codeVersionMoved is the SQLSTATE edupulse_expect_version raises.
+const codeVersionMoved = "EP409"
+
 // translate maps driver errors to the store's sentinels. It is the only
 // place that looks inside a pgx error.
 func translate(err error) error {
@@ -133,6 +136,8 @@ func translate(err error) error {
 		switch pgErr.Code {
 		case "23505", "40001", "40P01": // unique violation, serialization failure, deadlock
 			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
+		case codeVersionMoved:
+			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.Message)
 		case "23503": // foreign key: the referenced row does not exist
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)
 		}
