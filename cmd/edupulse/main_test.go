@@ -111,3 +111,22 @@ func TestDatabaseErrorKeepsItsCause(t *testing.T) {
 		require.NotEqual(t, causes["does not exist"], causes["connection refused"], cmd)
 	}
 }
+
+// TestTokenCommandHonoursMaxTTL: the token command does not print a token
+// the server would refuse as too long-lived.
+func TestTokenCommandHonoursMaxTTL(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"EDUPULSE_JWT_SECRET": strings.Repeat("k", 40)}
+	env := func(k string) string { return vars[k] }
+	args := []string{"token", "--sub", "6f1c4a52-2b9e-4c43-9a0e-1c7b3d2e4f50", "--role", "student", "--ttl", "48h"}
+	var out bytes.Buffer
+	require.Error(t, run(context.Background(), args, env, &out, &out), "48h is past the default maximum")
+
+	vars["EDUPULSE_JWT_MAX_TTL"] = "72h"
+	out.Reset()
+	require.NoError(t, run(context.Background(), args, env, &out, &out))
+	tokens, err := auth.NewTokens([]byte(vars["EDUPULSE_JWT_SECRET"]), auth.WithMaxTTL(72*time.Hour))
+	require.NoError(t, err)
+	_, _, err = tokens.Verify(strings.TrimSpace(out.String()))
+	require.NoError(t, err)
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything `edupulse serve` needs to start.
@@ -24,6 +25,10 @@ type Config struct {
 	NATSURL string
 	// JWTSecret is EDUPULSE_JWT_SECRET; empty selects development mode.
 	JWTSecret string
+	// JWTMaxTTL is EDUPULSE_JWT_MAX_TTL: the longest lifetime a token may
+	// claim (exp − iat, or exp − now without iat). Longer ones are refused,
+	// so that a leaked token is not worth years whatever exp it carries.
+	JWTMaxTTL time.Duration
 	// AllowedOrigins is EDUPULSE_ALLOWED_ORIGINS, comma-separated, for
 	// websocket upgrades.
 	AllowedOrigins []string
@@ -41,6 +46,7 @@ var Defaults = Config{
 	HTTPAddr:       "127.0.0.1:8080",
 	DataDir:        "./data",
 	StreamReplicas: 1,
+	JWTMaxTTL:      24 * time.Hour,
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main, a map
@@ -70,6 +76,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS %q must be an integer from 1 to 5", v))
 		} else {
 			c.StreamReplicas = n
+		}
+	}
+	if v := strings.TrimSpace(getenv("EDUPULSE_JWT_MAX_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("EDUPULSE_JWT_MAX_TTL %q must be a positive duration (e.g. 24h, 90m)", v))
+		} else {
+			c.JWTMaxTTL = d
 		}
 	}
 	return c, errors.Join(append(errs, c.Validate())...)
@@ -109,6 +123,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.JWTMaxTTL <= 0 {
+		errs = append(errs, errors.New("EDUPULSE_JWT_MAX_TTL must be positive"))
+	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < MinSecretBytes {
 		errs = append(errs, fmt.Errorf("EDUPULSE_JWT_SECRET must be at least %d bytes", MinSecretBytes))
 	}
@@ -137,8 +154,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr)
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr)
 }
 
 func redactURL(raw string) string {
