@@ -124,17 +124,6 @@ func (s *Service) EventsByAggregate(ctx context.Context, aggType *event.Aggregat
 	if err != nil {
 		return EventPage{}, err
 	}
-	if aggType == nil {
-		types, err := s.store.AggregateTypes(ctx, aggregateID)
-		if err != nil {
-			return EventPage{}, err
-		}
-		owner, ok := ownerOf(types)
-		if !ok {
-			return EventPage{}, nil
-		}
-		aggType = &owner
-	}
 	n, err := pageSize(first, 50)
 	if err != nil {
 		return EventPage{}, err
@@ -150,10 +139,14 @@ func (s *Service) EventsByAggregate(ctx context.Context, aggType *event.Aggregat
 	if n == 0 {
 		return EventPage{}, nil
 	}
+	at, ok, err := s.aggregateType(ctx, aggType, aggregateID)
+	if err != nil || !ok {
+		return EventPage{}, err
+	}
 	teachers := s.pulseTeachers(ctx)
 	var page EventPage
 	for {
-		batch, err := s.store.AggregateEvents(ctx, *aggType, aggregateID, version, n+1)
+		batch, err := s.store.AggregateEvents(ctx, at, aggregateID, version, n+1)
 		if err != nil {
 			return EventPage{}, err
 		}
@@ -172,6 +165,20 @@ func (s *Service) EventsByAggregate(ctx context.Context, aggType *event.Aggregat
 		}
 		version = batch[len(batch)-1].Version
 	}
+}
+
+// aggregateType is given, or else the one ownerOf picks among the
+// aggregates that have id; ok is false when none has.
+func (s *Service) aggregateType(ctx context.Context, given *event.AggregateType, id uuid.UUID) (event.AggregateType, bool, error) {
+	if given != nil {
+		return *given, true, nil
+	}
+	types, err := s.store.AggregateTypes(ctx, id)
+	if err != nil {
+		return "", false, err
+	}
+	at, ok := ownerOf(types)
+	return at, ok, nil
 }
 
 // byTrust ranks aggregate types by who chooses their ids: the server
