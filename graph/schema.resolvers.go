@@ -116,7 +116,8 @@ func (r *pulseResolver) Responses(ctx context.Context, obj *store.Pulse, first *
 }
 
 func (r *pulseResolver) Events(ctx context.Context, obj *store.Pulse, first *int, after *string) (model.EventConnection, error) {
-	page, err := r.svc.EventsByAggregate(ctx, obj.ID, first, after)
+	pulse := event.AggregatePulse
+	page, err := r.svc.EventsByAggregate(ctx, &pulse, obj.ID, first, after)
 	if err != nil {
 		return model.EventConnection{}, err
 	}
@@ -140,7 +141,7 @@ func (r *queryResolver) Pulses(ctx context.Context, teacherID *uuid.UUID, first 
 }
 
 func (r *queryResolver) EventsByAggregate(ctx context.Context, aggregateID uuid.UUID, first *int, after *string) (model.EventConnection, error) {
-	page, err := r.svc.EventsByAggregate(ctx, aggregateID, first, after)
+	page, err := r.svc.EventsByAggregate(ctx, nil, aggregateID, first, after)
 	if err != nil {
 		return model.EventConnection{}, err
 	}

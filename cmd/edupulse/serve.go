@@ -104,7 +104,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 // that printed tokens (and the dev users' ids) survive a restart.
 func identity(cfg config.Config) (*auth.Tokens, map[string]string, error) {
 	if !cfg.DevMode() {
-		t, err := auth.NewTokens([]byte(cfg.JWTSecret))
+		t, err := auth.NewTokens([]byte(cfg.JWTSecret), auth.WithMaxTTL(cfg.JWTMaxTTL))
 		if err != nil {
 			return nil, nil, fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
 		}
@@ -114,14 +114,16 @@ func identity(cfg config.Config) (*auth.Tokens, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := auth.NewTokens(secret)
+	t, err := auth.NewTokens(secret, auth.WithMaxTTL(cfg.JWTMaxTTL))
 	if err != nil {
 		return nil, nil, err
 	}
+	// The printed tokens live a day, or the maximum when it is shorter.
+	devTTL := min(24*time.Hour, cfg.JWTMaxTTL)
 	dev := map[string]string{}
 	for _, role := range []auth.Role{auth.RoleTeacher, auth.RoleStudent, auth.RoleAdmin} {
 		id := uuid.NewSHA1(uuid.NameSpaceOID, append(append([]byte{}, secret...), role...))
-		tok, err := t.Issue(auth.Actor{ID: id, Role: role}, 24*time.Hour)
+		tok, err := t.Issue(auth.Actor{ID: id, Role: role}, devTTL)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/config"
 )
 
 func token(args []string, getenv func(string) string, stdout io.Writer) error {
@@ -32,7 +33,11 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}
-	tokens, err := auth.NewTokens([]byte(secret))
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens([]byte(secret), auth.WithMaxTTL(cfg.JWTMaxTTL))
 	if err != nil {
 		return fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
 	}

@@ -69,6 +69,9 @@ func idempotency(a auth.Actor, key *string, op string, input any) (*store.Idempo
 		return nil, nil
 	}
 	k := *key
+	if err := storable("idempotencyKey", k); err != nil {
+		return nil, err
+	}
 	if n := len([]rune(k)); n < 1 || n > 200 {
 		return nil, invalid("idempotencyKey", "must be 1 to 200 characters")
 	}

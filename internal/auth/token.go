@@ -31,17 +31,14 @@ const (
 	// Our tokens are about 200 bytes.
 	maxTokenLen = 4096
 
+	// DefaultMaxTTL is the longest lifetime a token may claim, unless
+	// WithMaxTTL says otherwise.
+	DefaultMaxTTL = 24 * time.Hour
+
 	// alg is the only signing algorithm of the contract. Pinning it is what
 	// defeats "alg": "none" and algorithm-confusion tokens.
 	alg = "HS256"
 )
-
-// claims is the JWT body of the contract: sub, role, exp (plus iat and nbf,
-// which the library checks when present).
-type claims struct {
-	jwt.RegisteredClaims
-	Role Role `json:"role"`
-}
 
 // Tokens issues and verifies the contract's tokens with one HS256 secret. It
 // is safe for concurrent use.
@@ -49,6 +46,10 @@ type Tokens struct {
 	secret []byte
 	parser *jwt.Parser
 	now    func() time.Time
+	// maxTTL bounds a token's lifetime: exp − iat, or exp − now without
+	// iat. A stolen token is then worth at most that long, whatever exp
+	// its issuer wrote.
+	maxTTL time.Duration
 
 	// verified remembers tokens already verified, until they expire: a
 	// client sends the same token with every request, and checking its
@@ -68,10 +69,23 @@ type verifiedToken struct {
 // all at once (and verified again as they come back).
 const maxVerified = 10_000
 
+// Option configures Tokens.
+type Option func(*Tokens)
+
+// WithMaxTTL sets the longest lifetime a token may claim (DefaultMaxTTL
+// otherwise); zero or less keeps the default.
+func WithMaxTTL(d time.Duration) Option {
+	return func(t *Tokens) {
+		if d > 0 {
+			t.maxTTL = d
+		}
+	}
+}
+
 // NewTokens returns Tokens that sign and verify with secret. A secret shorter
 // than MinSecretLen bytes is refused: an HS256 key that short can be
 // brute-forced from a single token.
-func NewTokens(secret []byte) (*Tokens, error) {
+func NewTokens(secret []byte, opts ...Option) (*Tokens, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("auth: JWT secret is %d bytes; HS256 needs at least %d", len(secret), MinSecretLen)
 	}
@@ -80,11 +94,18 @@ func NewTokens(secret []byte) (*Tokens, error) {
 		// change the key under us.
 		secret:   append([]byte(nil), secret...),
 		now:      time.Now,
+		maxTTL:   DefaultMaxTTL,
 		verified: map[string]verifiedToken{},
+	}
+	for _, o := range opts {
+		o(t)
 	}
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{alg}),
 		jwt.WithExpirationRequired(),
+		// An iat in the future (beyond Leeway) is refused: no issuer
+		// mints tokens ahead of time, and it would stretch exp − iat.
+		jwt.WithIssuedAt(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(func() time.Time { return t.now() }),
 		// Refuse non-canonical base64, so that one token has exactly
@@ -105,8 +126,8 @@ func (t *Tokens) Issue(actor Actor, ttl time.Duration) (string, error) {
 	if !actor.Valid() {
 		return "", fmt.Errorf("auth: cannot issue a token for an invalid actor (role %q, id %s)", actor.Role, actor.ID)
 	}
-	if ttl <= 0 {
-		return "", fmt.Errorf("auth: token lifetime must be positive, got %s", ttl)
+	if ttl <= 0 || ttl > t.maxTTL {
+		return "", fmt.Errorf("auth: token lifetime must be positive and at most %s, got %s", t.maxTTL, ttl)
 	}
 	now := time.Now()
 	c := claims{
@@ -163,6 +184,9 @@ func (t *Tokens) Verify(token string) (Actor, time.Time, error) {
 	}
 	// WithExpirationRequired guarantees ExpiresAt is set here.
 	actor, exp := Actor{ID: id, Role: c.Role}, c.ExpiresAt.Time
+	if err := t.checkLifetime(c); err != nil {
+		return Actor{}, time.Time{}, unauthenticated(err.Error(), nil)
+	}
 	t.mu.Lock()
 	if len(t.verified) >= maxVerified {
 		clear(t.verified)
@@ -170,6 +194,19 @@ func (t *Tokens) Verify(token string) (Actor, time.Time, error) {
 	t.verified[token] = verifiedToken{actor: actor, exp: exp}
 	t.mu.Unlock()
 	return actor, exp, nil
+}
+
+// checkLifetime refuses a token that claims to live longer than maxTTL:
+// from its iat, or from now when it has none.
+func (t *Tokens) checkLifetime(c claims) error {
+	from := t.now()
+	if c.IssuedAt != nil {
+		from = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(from) > t.maxTTL {
+		return fmt.Errorf("token lifetime exceeds %s", t.maxTTL)
+	}
+	return nil
 }
 
 // key hands the secret to the parser. The parser has already refused every
@@ -213,6 +250,8 @@ func reason(tok *jwt.Token, err error) string {
 		return "token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token is issued in the future"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		// The parser reports a refused algorithm as an invalid signature;
 		// say which, since that is what an operator needs to know. The name

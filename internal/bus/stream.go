@@ -20,7 +20,8 @@ const (
 	// contract's floor is 2 minutes; a wider window lets a relay that was
 	// cut off for longer (a NATS outage, a partition, a slow failover)
 	// republish its last batch without storing it twice. Past the window,
-	// consumers de-duplicate by (aggregate_id, version).
+	// consumers de-duplicate by the event id (or by (aggregate_type,
+	// aggregate_id, version): aggregates of different types may share an id).
 	DuplicateWindow = 10 * time.Minute
 )
 

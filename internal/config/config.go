@@ -25,6 +25,10 @@ type Config struct {
 	NATSURL string
 	// JWTSecret is EDUPULSE_JWT_SECRET; empty selects development mode.
 	JWTSecret string
+	// JWTMaxTTL is EDUPULSE_JWT_MAX_TTL: the longest lifetime a token may
+	// claim (exp − iat, or exp − now without iat). Longer ones are refused,
+	// so that a leaked token is not worth years whatever exp it carries.
+	JWTMaxTTL time.Duration
 	// AllowedOrigins is EDUPULSE_ALLOWED_ORIGINS, comma-separated, for
 	// websocket upgrades.
 	AllowedOrigins []string
@@ -89,6 +93,7 @@ var Defaults = Config{
 	Env:            EnvDevelopment,
 	Introspection:  true,
 	Playground:     true,
+	JWTMaxTTL:      24 * time.Hour,
 }
 
 // DefaultMaxConnsPerIP leaves room for a school behind one NAT address
@@ -170,6 +175,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.StreamReplicas = n
 		}
 	}
+	if v := strings.TrimSpace(getenv("EDUPULSE_JWT_MAX_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("EDUPULSE_JWT_MAX_TTL %q must be a positive duration (e.g. 24h, 90m)", v))
+		} else {
+			c.JWTMaxTTL = d
+		}
+	}
 	return c, errors.Join(append(errs, c.Validate())...)
 }
 
@@ -221,6 +234,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.JWTMaxTTL <= 0 {
+		errs = append(errs, errors.New("EDUPULSE_JWT_MAX_TTL must be positive"))
+	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < MinSecretBytes {
 		errs = append(errs, fmt.Errorf("EDUPULSE_JWT_SECRET must be at least %d bytes", MinSecretBytes))
 	}
@@ -259,8 +275,8 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		bus = redactURL(c.NATSURL)
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
+		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
 		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit)
 }
 

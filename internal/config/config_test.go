@@ -104,3 +104,19 @@ func TestProductionDefaults(t *testing.T) {
 		require.ErrorContains(t, err, name)
 	}
 }
+
+func TestJWTMaxTTL(t *testing.T) {
+	t.Parallel()
+	c, err := config.FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 24*time.Hour, c.JWTMaxTTL, "a day by default")
+
+	c, err = config.FromEnv(env(map[string]string{"EDUPULSE_JWT_MAX_TTL": "90m"}))
+	require.NoError(t, err)
+	require.Equal(t, 90*time.Minute, c.JWTMaxTTL)
+
+	for _, bad := range []string{"0", "0s", "-1h", "a day", "24"} {
+		_, err := config.FromEnv(env(map[string]string{"EDUPULSE_JWT_MAX_TTL": bad}))
+		require.ErrorContains(t, err, "EDUPULSE_JWT_MAX_TTL", bad)
+	}
+}

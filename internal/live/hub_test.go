@@ -331,7 +331,7 @@ func TestResumeHasNoGapAndNoDuplicate(t *testing.T) {
 		wg.Wait()
 		b.publish()
 
-		evs, err := b.st.AggregateEvents(ctx, pulse, 0, 1000)
+		evs, err := b.st.AggregateEvents(ctx, event.AggregatePulse, pulse, 0, 1000)
 		require.NoError(t, err)
 		want := len(evs) - 2 // everything after version 2
 		got := sub.take(t, want)

@@ -75,9 +75,12 @@ type Subscription struct {
 	replaying, overflowed bool
 }
 
-// ByPulse matches the events of one pulse.
+// ByPulse matches the events of one pulse: of its aggregate, not of
+// another type's that has the same id.
 func ByPulse(id uuid.UUID) MatchFunc {
-	return func(e event.Envelope, _ auth.Audience) bool { return e.AggregateID == id }
+	return func(e event.Envelope, _ auth.Audience) bool {
+		return e.AggregateID == id && e.AggregateType == event.AggregatePulse
+	}
 }
 
 // Concerning matches events that concern a (as actor, student, teacher or

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -117,7 +118,11 @@ type Tx interface {
 	EraseActor(ctx context.Context, actorID uuid.UUID) (int, error)
 	// Append assigns versions to evs (all of one aggregate, in order) after
 	// expected (ExpectAny, ExpectNew or an exact version; ErrConflict when
-	// it does not hold), stores them and queues them in the outbox.
+	// it does not hold), stores them and queues them in the outbox. The
+	// aggregate is the events' (AggregateType, AggregateID): an id that an
+	// aggregate of another type holds is another aggregate, whose version
+	// neither counts nor moves. Events of several aggregates, or whose
+	// aggregate is not their payload's, are refused and nothing is written.
 	Append(ctx context.Context, expected int64, evs ...*event.Envelope) error
 }
 
@@ -156,8 +161,13 @@ type Reader interface {
 	Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
 	EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]event.Envelope, error)
 	// AggregateEvents lists an aggregate's events with version > afterVersion,
-	// in version order.
-	AggregateEvents(ctx context.Context, aggregateID uuid.UUID, afterVersion int64, limit int) ([]event.Envelope, error)
+	// in version order. An aggregate is its type and its id: aggregates of
+	// other types that share the id are not part of it.
+	AggregateEvents(ctx context.Context, aggType event.AggregateType, aggregateID uuid.UUID, afterVersion int64, limit int) ([]event.Envelope, error)
+	// AggregateTypes lists the types of the aggregates that have id, in no
+	// particular order (clients choose most ids, so several types may share
+	// one).
+	AggregateTypes(ctx context.Context, id uuid.UUID) ([]event.AggregateType, error)
 	// EventsAfter lists published events with Position > position, in
 	// position order: the replay half of a resumed subscription.
 	EventsAfter(ctx context.Context, position int64, limit int) ([]event.Envelope, error)
@@ -187,12 +197,13 @@ type Store interface {
 
 // OutboxEntry is one event waiting to be published.
 type OutboxEntry struct {
-	EventID     uuid.UUID
-	AggregateID uuid.UUID
-	Version     int64
-	Position    int64
-	Subject     string
-	Body        []byte
+	EventID       uuid.UUID
+	AggregateID   uuid.UUID
+	AggregateType event.AggregateType
+	Version       int64
+	Position      int64
+	Subject       string
+	Body          []byte
 }
 
 // Outbox is the exclusive right to tail the outbox. Claim and Ack run on
@@ -217,4 +228,26 @@ type Outbox interface {
 	Pending(ctx context.Context) (count int, oldest time.Duration, err error)
 	// Release gives up the right; another process may then acquire it.
 	Release()
+}
+
+// OneAggregate checks what every backend's Append requires of its events
+// before it writes anything: they are valid, and all of the first one's
+// aggregate, type and id alike (an event whose aggregate type is not its
+// payload's fails Validate). A write must never land in an aggregate of
+// another type, whoever builds the envelopes.
+func OneAggregate(evs []*event.Envelope) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	aggType, aggID := evs[0].AggregateType, evs[0].AggregateID
+	for _, e := range evs {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if e.AggregateType != aggType || e.AggregateID != aggID {
+			return fmt.Errorf("event %s is of aggregate %s/%s, not %s/%s",
+				e.ID, e.AggregateType, e.AggregateID, aggType, aggID)
+		}
+	}
+	return nil
 }

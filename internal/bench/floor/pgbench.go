@@ -55,7 +55,7 @@ SELECT set_config('eb.pulse', gen_random_uuid()::text, true), set_config('eb.eve
 INSERT INTO pulses (id, teacher_id, title, description, due_date, created_at) VALUES (current_setting('eb.pulse')::uuid, current_setting('eb.actor')::uuid, :title, NULL, NULL, now());
 INSERT INTO aggregates (id, type, version) VALUES (current_setting('eb.pulse')::uuid, '%[1]s', 1);
 INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', 1, '%[2]s', current_setting('eb.actor')::uuid, now(), :body);
-INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, 1, '%[3]s');
+INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', 1, '%[3]s');
 COMMIT;
 \endpipeline
 `, ev.AggregateType, ev.Type(), ev.Subject())
@@ -99,13 +99,13 @@ func RespondScript(answer string, perClient int) Script {
 BEGIN;
 SELECT set_config('eb.pulse', md5('eb-pulse-' || :k)::uuid::text, true), set_config('eb.event', gen_random_uuid()::text, true), set_config('eb.actor', gen_random_uuid()::text, true), set_config('eb.response', gen_random_uuid()::text, true);
 SELECT id, teacher_id, title, description, due_date, created_at, closed_at, response_count FROM pulses WHERE id = current_setting('eb.pulse')::uuid FOR UPDATE;
-SELECT coalesce((SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), 0);
+SELECT coalesce((SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid AND type = '%[1]s'), 0);
 \endpipeline
 \startpipeline
-UPDATE aggregates SET version = version + 1 WHERE id = current_setting('eb.pulse')::uuid;
-INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), '%[2]s', current_setting('eb.actor')::uuid, now(), :body);
-INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid), '%[3]s');
-INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq) VALUES (current_setting('eb.response')::uuid, current_setting('eb.pulse')::uuid, current_setting('eb.actor')::uuid, :answer, 3, now(), (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid));
+UPDATE aggregates SET version = version + 1 WHERE id = current_setting('eb.pulse')::uuid AND type = '%[1]s';
+INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid AND type = '%[1]s'), '%[2]s', current_setting('eb.actor')::uuid, now(), :body);
+INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES (current_setting('eb.event')::uuid, current_setting('eb.pulse')::uuid, '%[1]s', (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid AND type = '%[1]s'), '%[3]s');
+INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq) VALUES (current_setting('eb.response')::uuid, current_setting('eb.pulse')::uuid, current_setting('eb.actor')::uuid, :answer, 3, now(), (SELECT version FROM aggregates WHERE id = current_setting('eb.pulse')::uuid AND type = '%[1]s'));
 UPDATE pulses SET response_count = response_count + 1 WHERE id = current_setting('eb.pulse')::uuid;
 COMMIT;
 \endpipeline

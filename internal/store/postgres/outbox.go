@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
@@ -77,18 +78,19 @@ type outbox struct {
 // 1,024 entries with 50,000 pending).
 const claimable = `
 WITH cand AS (
-    SELECT o.event_id, o.aggregate_id, o.version, o.tx_id, o.seq, o.subject
+    SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject
     FROM outbox o
     WHERE (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
     ORDER BY o.tx_id, o.seq
     LIMIT $1
 ), earlier AS (
     SELECT o.*
-    FROM (SELECT aggregate_id, max(version) AS newest FROM cand GROUP BY aggregate_id) a
+    FROM (SELECT aggregate_id, aggregate_type, max(version) AS newest FROM cand
+          GROUP BY aggregate_id, aggregate_type) a
     CROSS JOIN LATERAL (
-        SELECT o.event_id, o.aggregate_id, o.version, o.tx_id, o.seq, o.subject
+        SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject
         FROM outbox o
-        WHERE o.aggregate_id = a.aggregate_id AND o.version < a.newest
+        WHERE o.aggregate_id = a.aggregate_id AND o.aggregate_type = a.aggregate_type AND o.version < a.newest
           AND o.event_id NOT IN (SELECT event_id FROM cand)
           AND (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
         OFFSET 0
@@ -97,7 +99,7 @@ WITH cand AS (
 ), batch AS (
     SELECT * FROM cand UNION ALL SELECT * FROM earlier
 )
-SELECT b.event_id, b.aggregate_id, b.version, b.subject, e.body
+SELECT b.event_id, b.aggregate_id, b.aggregate_type, b.version, b.subject, e.body
 FROM batch b
 CROSS JOIN LATERAL (SELECT body FROM events WHERE id = b.event_id OFFSET 0) e
 ORDER BY b.tx_id, b.seq`
@@ -107,7 +109,7 @@ ORDER BY b.tx_id, b.seq`
 // the floor and the newest position is at most a few batches long: each
 // claim raises the floor to just below the oldest entry still waiting.
 const claimedUnacked = `
-SELECT o.event_id, o.aggregate_id, o.version, p.position, o.subject, e.body
+SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, p.position, o.subject, e.body
 FROM event_positions p
 JOIN outbox o ON o.event_id = p.event_id
 JOIN events e ON e.id = p.event_id
@@ -176,7 +178,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 		var err error
 		fresh, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OutboxEntry, error) {
 			var e store.OutboxEntry
-			err := row.Scan(&e.EventID, &e.AggregateID, &e.Version, &e.Subject, &e.Body)
+			err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Subject, &e.Body)
 			return e, err
 		})
 		return err
@@ -211,7 +213,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 
 func scanOutboxEntry(row pgx.CollectableRow) (store.OutboxEntry, error) {
 	var e store.OutboxEntry
-	err := row.Scan(&e.EventID, &e.AggregateID, &e.Version, &e.Position, &e.Subject, &e.Body)
+	err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Position, &e.Subject, &e.Body)
 	return e, err
 }
 
@@ -242,12 +244,19 @@ func assignPositions(b *pgx.Batch, fresh []store.OutboxEntry, last, floor int64)
 	b.Queue(`UPDATE relay_state SET last_position = $1, claim_floor = $2`, last+int64(len(fresh)), floor)
 }
 
+// aggregateKey is an aggregate's identity: two aggregates may share an id.
+type aggregateKey struct {
+	id  uuid.UUID
+	typ event.AggregateType
+}
+
 // orderPerAggregate keeps the batch's commit order but, within the slots an
 // aggregate occupies, puts that aggregate's rows in version order.
 func orderPerAggregate(rows []store.OutboxEntry) {
-	slots := map[uuid.UUID][]int{}
+	slots := map[aggregateKey][]int{}
 	for i, r := range rows {
-		slots[r.AggregateID] = append(slots[r.AggregateID], i)
+		k := aggregateKey{r.AggregateID, r.AggregateType}
+		slots[k] = append(slots[k], i)
 	}
 	for _, idx := range slots {
 		if len(idx) < 2 {

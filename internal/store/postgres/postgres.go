@@ -123,6 +123,9 @@ func (s *Store) Close() { s.pool.Close() }
 // Pool exposes the pool to benchmarks and tests in this module.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// codeVersionMoved is the SQLSTATE edupulse_expect_version raises.
+const codeVersionMoved = "EP409"
+
 // translate maps driver errors to the store's sentinels. It is the only
 // place that looks inside a pgx error.
 func translate(err error) error {
@@ -137,6 +140,8 @@ func translate(err error) error {
 		switch pgErr.Code {
 		case "23505": // unique violation
 			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
+		case codeVersionMoved:
+			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.Message)
 		case "23503": // foreign key: the referenced row does not exist
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)
 		}
@@ -145,11 +150,19 @@ func translate(err error) error {
 }
 
 // redact keeps connection strings (and their passwords) out of errors that
-// may end up in logs.
+// may end up in logs, but not the cause: "database does not exist" and
+// "connection refused" call for different fixes, so an operator must be
+// told which it is.
 func redact(err error) error {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return errors.New("cannot connect to the database (check DATABASE_URL)")
+		cause := ce.Unwrap()
+		msg := cause.Error()
+		if ce.Config != nil && ce.Config.Password != "" {
+			// pgx's messages carry no password today; this keeps it so.
+			msg = strings.ReplaceAll(msg, ce.Config.Password, "xxxxx")
+		}
+		return &connectError{msg: "cannot connect to the database (check DATABASE_URL): " + msg, cause: cause}
 	}
 	var pe *pgconn.ParseConfigError
 	if errors.As(err, &pe) {
@@ -157,3 +170,14 @@ func redact(err error) error {
 	}
 	return err
 }
+
+// connectError is a failed connection's cause, its text redacted; the
+// cause stays reachable for errors.Is and errors.As (a *pgconn.PgError,
+// syscall.ECONNREFUSED), but not the connection's configuration.
+type connectError struct {
+	msg   string
+	cause error
+}
+
+func (e *connectError) Error() string { return e.msg }
+func (e *connectError) Unwrap() error { return e.cause }

@@ -167,9 +167,19 @@ func (s *Store) EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	return out, nil
 }
 
-func (s *Store) AggregateEvents(ctx context.Context, aggregateID uuid.UUID, afterVersion int64, n int) ([]event.Envelope, error) {
+func (s *Store) AggregateEvents(ctx context.Context, aggType event.AggregateType, aggregateID uuid.UUID, afterVersion int64, n int) ([]event.Envelope, error) {
 	return s.events(ctx, `SELECT e.body, p.position FROM events e LEFT JOIN event_positions p ON p.event_id = e.id
-		WHERE e.aggregate_id = $1 AND e.version > $2 ORDER BY e.version LIMIT $3`, aggregateID, afterVersion, limit(n))
+		WHERE e.aggregate_id = $1 AND e.aggregate_type = $2 AND e.version > $3 ORDER BY e.version LIMIT $4`,
+		aggregateID, aggType, afterVersion, limit(n))
+}
+
+func (s *Store) AggregateTypes(ctx context.Context, id uuid.UUID) ([]event.AggregateType, error) {
+	rows, err := s.pool.Query(ctx, `SELECT type FROM aggregates WHERE id = $1`, id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	types, err := pgx.CollectRows(rows, pgx.RowTo[event.AggregateType])
+	return types, translate(err)
 }
 
 func (s *Store) EventsAfter(ctx context.Context, position int64, n int) ([]event.Envelope, error) {

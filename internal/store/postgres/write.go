@@ -212,7 +212,8 @@ func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int
 	// A statement of its own, after the lock: its snapshot then sees what
 	// the lock's previous holder committed (a join in the locking statement
 	// would read the aggregate as it was before waiting).
-	w.batch.Queue(`SELECT coalesce((SELECT version FROM aggregates WHERE id = $1), 0)`, id).
+	w.batch.Queue(`SELECT coalesce((SELECT version FROM aggregates WHERE id = $1 AND type = $2), 0)`,
+		id, event.AggregatePulse).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&version) })
 	err := w.flush(ctx)
 	return p, version, err
@@ -251,23 +252,22 @@ func (w *writeTx) InsertResponse(_ context.Context, r store.Response) error {
 // Append assigns versions under the aggregate row's lock. With an exact or
 // "new" expectation the versions are known before asking, so the version
 // check rides in the same batch as the inserts; with "any" the current
-// version must come back first.
+// version must come back first. The aggregate row is keyed by (id, type),
+// so the lock and the version are those of this type's aggregate only.
 func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Envelope) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	agg, aggType := evs[0].AggregateID, evs[0].AggregateType
-	for _, e := range evs {
-		if e.AggregateID != agg {
-			return fmt.Errorf("append: events of several aggregates in one call")
-		}
+	if err := store.OneAggregate(evs); err != nil {
+		return fmt.Errorf("append: %w", err)
 	}
+	agg, aggType := evs[0].AggregateID, evs[0].AggregateType
 	n := int64(len(evs))
 	var last int64
 	switch {
 	case expected == store.ExpectAny:
 		w.batch.Queue(`INSERT INTO aggregates (id, type, version) VALUES ($1, $2, $3)
-			ON CONFLICT (id) DO UPDATE SET version = aggregates.version + EXCLUDED.version
+			ON CONFLICT (id, type) DO UPDATE SET version = aggregates.version + EXCLUDED.version
 			RETURNING version`, agg, aggType, n).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
 		if err := w.flush(ctx); err != nil {
@@ -278,13 +278,11 @@ func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Enve
 		w.batch.Queue(`INSERT INTO aggregates (id, type, version) VALUES ($1, $2, $3)`, agg, aggType, n)
 	case expected > 0:
 		last = expected + n
-		w.batch.Queue(`UPDATE aggregates SET version = $3 WHERE id = $1 AND version = $2`, agg, expected, last).
-			Exec(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() == 0 {
-					return fmt.Errorf("%w: aggregate %s is not at version %d", store.ErrConflict, agg, expected)
-				}
-				return nil
-			})
+		// Checked by the server: a version that did not move aborts the
+		// batch, inserts and all (see edupulse_expect_version).
+		w.batch.Queue(`WITH moved AS (
+				UPDATE aggregates SET version = $4 WHERE id = $1 AND type = $2 AND version = $3 RETURNING 1)
+			SELECT edupulse_expect_version(EXISTS (SELECT FROM moved))`, agg, aggType, expected, last)
 	default:
 		return fmt.Errorf("append: invalid expected version %d", expected)
 	}
@@ -297,8 +295,8 @@ func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Enve
 		w.batch.Queue(`INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Type(), e.ActorID, e.OccurredAt, body)
-		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES ($1, $2, $3, $4)`,
-			e.ID, e.AggregateID, e.Version, e.Subject())
+		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES ($1, $2, $3, $4, $5)`,
+			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Subject())
 	}
 	return nil
 }

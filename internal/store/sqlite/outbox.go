@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
@@ -117,7 +118,7 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) (_ []store.
 	}
 
 	rows, err := tx.QueryContext(ctx,
-		`SELECT o.event_id, o.aggregate_id, o.version, o.position, o.subject, e.body
+		`SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.position, o.subject, e.body
 		 FROM outbox o JOIN events e ON e.id = o.event_id
 		 WHERE o.position > ? ORDER BY o.position LIMIT ?`, after, n)
 	if err != nil {
@@ -130,10 +131,11 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) (_ []store.
 			e    store.OutboxEntry
 			body string
 		)
-		if err := rows.Scan(&e.EventID, &e.AggregateID, &e.Version, &e.Position, &e.Subject, &body); err != nil {
+		var aggType string
+		if err := rows.Scan(&e.EventID, &e.AggregateID, &aggType, &e.Version, &e.Position, &e.Subject, &body); err != nil {
 			return nil, translate("claim", err)
 		}
-		e.Body = []byte(body)
+		e.Body, e.AggregateType = []byte(body), event.AggregateType(aggType)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -146,10 +146,31 @@ func (s *Store) EventsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	return out, nil
 }
 
-func (s *Store) AggregateEvents(ctx context.Context, aggregateID uuid.UUID, afterVersion int64, n int) ([]event.Envelope, error) {
+func (s *Store) AggregateEvents(ctx context.Context, aggType event.AggregateType, aggregateID uuid.UUID, afterVersion int64, n int) ([]event.Envelope, error) {
 	return s.events(ctx, "aggregate events",
-		`SELECT body, position FROM events WHERE aggregate_id = ? AND version > ? ORDER BY version LIMIT ?`,
-		aggregateID, afterVersion, limit(n))
+		`SELECT body, position FROM events WHERE aggregate_id = ? AND aggregate_type = ? AND version > ?
+		 ORDER BY version LIMIT ?`,
+		aggregateID, string(aggType), afterVersion, limit(n))
+}
+
+func (s *Store) AggregateTypes(ctx context.Context, id uuid.UUID) ([]event.AggregateType, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT type FROM aggregates WHERE id = ?`, id)
+	if err != nil {
+		return nil, translate("aggregate types", err)
+	}
+	defer rows.Close()
+	var types []event.AggregateType
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, translate("aggregate types", err)
+		}
+		types = append(types, event.AggregateType(t))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("aggregate types", err)
+	}
+	return types, nil
 }
 
 func (s *Store) EventsAfter(ctx context.Context, position int64, n int) ([]event.Envelope, error) {

@@ -98,6 +98,9 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn(path,
 		"_txlock=immediate",
 		"_pragma=journal_mode(WAL)",
@@ -118,6 +121,37 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), w.Close())
 	}
 	return w, nil
+}
+
+// private makes the database file readable and writable by its owner only,
+// like the development secret: it holds every answer, and who paid what.
+// SQLite would create it 0644; created here first, 0600, it is opened as
+// it is, and SQLite gives the -wal and -shm files it creates beside it the
+// database file's mode. Files left more open by an earlier version are
+// narrowed.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func dsn(path string, opts ...string) string {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -68,4 +69,35 @@ func TestReopen(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, count, "the outbox survives a restart")
 	require.GreaterOrEqual(t, oldest, time.Duration(0))
+}
+
+// TestFilesArePrivate: the database file and its -wal and -shm files are
+// the owner's alone (0600), whether the store creates the file or finds
+// one an earlier version left readable by all.
+func TestFilesArePrivate(t *testing.T) {
+	for name, existing := range map[string]bool{"created": false, "found 0644": true} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "edupulse.db")
+			if existing {
+				require.NoError(t, sqlite.Migrate(context.Background(), path))
+				for _, p := range []string{path, path + "-wal", path + "-shm"} {
+					if _, err := os.Stat(p); err == nil {
+						require.NoError(t, os.Chmod(p, 0o644))
+					}
+				}
+			}
+			s := open(t, path)
+			teacher := uuid.New()
+			ev := event.New(event.LessonPublished{LessonID: uuid.New(), TeacherID: teacher}, event.Meta{ActorID: teacher}, time.Now())
+			_, _, err := s.Write(context.Background(), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+				return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
+			})
+			require.NoError(t, err)
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				info, err := os.Stat(p)
+				require.NoError(t, err, "%s exists while the store is open", filepath.Base(p))
+				require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), filepath.Base(p))
+			}
+		})
+	}
 }

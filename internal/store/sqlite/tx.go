@@ -38,7 +38,8 @@ func (t *tx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int64, e
 		return store.Pulse{}, 0, notFound("pulse", err)
 	}
 	var version int64
-	if err := t.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM aggregates WHERE id = ?), 0)`, id).
+	if err := t.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM aggregates WHERE id = ? AND type = ?), 0)`,
+		id, string(event.AggregatePulse)).
 		Scan(&version); err != nil {
 		return store.Pulse{}, 0, translate("lock pulse", err)
 	}
@@ -115,16 +116,16 @@ func (t *tx) Append(ctx context.Context, expected int64, evs ...*event.Envelope)
 	if expected < store.ExpectAny {
 		return fmt.Errorf("sqlite: append: invalid expected version %d", expected)
 	}
-	aggID, aggType := evs[0].AggregateID, evs[0].AggregateType
-	for _, e := range evs[1:] {
-		if e.AggregateID != aggID || e.AggregateType != aggType {
-			return fmt.Errorf("sqlite: append: event %s is of aggregate %s/%s, not %s/%s",
-				e.ID, e.AggregateType, e.AggregateID, aggType, aggID)
-		}
+	if err := store.OneAggregate(evs); err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
 	}
+	aggID, aggType := evs[0].AggregateID, evs[0].AggregateType
 
+	// The aggregate is (id, type): another type's aggregate with this id
+	// has a version of its own, not read nor moved here.
 	var current int64
-	err := t.tx.QueryRowContext(ctx, `SELECT version FROM aggregates WHERE id = ?`, aggID).Scan(&current)
+	err := t.tx.QueryRowContext(ctx, `SELECT version FROM aggregates WHERE id = ? AND type = ?`,
+		aggID, string(aggType)).Scan(&current)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return translate("append", err)
 	}
@@ -155,14 +156,14 @@ func (t *tx) Append(ctx context.Context, expected int64, evs ...*event.Envelope)
 			return translate("append event", err)
 		}
 		if _, err := t.tx.ExecContext(ctx,
-			`INSERT INTO outbox (event_id, aggregate_id, version, subject) VALUES (?, ?, ?, ?)`,
-			e.ID, aggID, version, e.Subject()); err != nil {
+			`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES (?, ?, ?, ?, ?)`,
+			e.ID, aggID, string(aggType), version, e.Subject()); err != nil {
 			return translate("queue event", err)
 		}
 	}
 	if _, err := t.tx.ExecContext(ctx,
 		`INSERT INTO aggregates (id, type, version) VALUES (?, ?, ?)
-		 ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+		 ON CONFLICT (id, type) DO UPDATE SET version = excluded.version`,
 		aggID, string(aggType), current+int64(len(evs))); err != nil {
 		return translate("append", err)
 	}

@@ -119,7 +119,7 @@ func testAggregateEventsInVersionOrder(t *testing.T, s store.Store) {
 	var got []event.Envelope
 	var after int64
 	for {
-		page, err := s.AggregateEvents(ctx(t), p.ID, after, 4)
+		page, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, after, 4)
 		require.NoError(t, err)
 		if len(page) == 0 {
 			break

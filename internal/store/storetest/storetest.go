@@ -39,6 +39,10 @@ func Run(t *testing.T, open Opener) {
 		"OutboxKeepsAggregateOrder":      testOutboxKeepsAggregateOrder,
 		"OutboxOneHolder":                testOutboxOneHolder,
 		"EraseActor":                     testEraseActor,
+		"AggregateIsTypeAndID":           testAggregateIsTypeAndID,
+		"PaymentAfterQuizOnItsID":        testPaymentAfterQuizOnItsID,
+		"AppendRefusesForeignEvents":     testAppendRefusesForeignEvents,
+		"OutboxTellsAggregatesApart":     testOutboxTellsAggregatesApart,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -134,7 +134,7 @@ func testConcurrentAppendsAreContiguous(t *testing.T, s store.Store) {
 	got, err := s.Pulse(ctx(t), p.ID)
 	require.NoError(t, err)
 	require.Equal(t, n, got.ResponseCount)
-	evs, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	evs, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, 0, 100)
 	require.NoError(t, err)
 	require.Len(t, evs, n+1)
 	for i, e := range evs {
@@ -189,7 +189,7 @@ func testRespondRacingClose(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.NotNil(t, got.ClosedAt)
 	require.Equal(t, len(okVers), got.ResponseCount, "a refused response left no row")
-	evs, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	evs, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, 0, 100)
 	require.NoError(t, err)
 	require.Len(t, evs, len(okVers)+2, "created + accepted responses + closed, nothing else")
 	require.Equal(t, event.TypeLearningPulseClosed, evs[len(evs)-1].Type())
@@ -254,7 +254,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = Respond(ctx(t), s, uuid.New(), uuid.New())
 	require.ErrorIs(t, err, store.ErrNotFound)
-	evs, err := s.AggregateEvents(ctx(t), uuid.New(), 0, 10)
+	evs, err := s.AggregateEvents(ctx(t), event.AggregatePulse, uuid.New(), 0, 10)
 	require.NoError(t, err)
 	require.Empty(t, evs)
 }
@@ -357,7 +357,7 @@ func testEraseActor(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	_, err = Respond(ctx(t), s, p.ID, other)
 	require.NoError(t, err)
-	before, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	before, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, 0, 100)
 	require.NoError(t, err)
 
 	erase := func(actor uuid.UUID) int {
@@ -388,7 +388,7 @@ func testEraseActor(t *testing.T, s store.Store) {
 			require.Equal(t, "42", r.Answer, "another student's answer is untouched")
 		}
 	}
-	after, err := s.AggregateEvents(ctx(t), p.ID, 0, 100)
+	after, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, before, after, "history keeps its shape and order")
 }
