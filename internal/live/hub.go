@@ -210,6 +210,19 @@ func (h *Hub) invalidate(e event.Envelope) {
 	}
 }
 
+// visible reports whether a may see e, as audience does, without the
+// cache invalidation that handing e out implies: looking at an old event
+// changes nothing.
+func (h *Hub) visible(ctx context.Context, e event.Envelope, a auth.Actor) bool {
+	var teacher uuid.UUID
+	if p, ok := e.Payload.(event.LearningPulseResponded); ok {
+		if pl, ok := h.shared.pulse(ctx, h.r, p.PulseID); ok {
+			teacher = pl.TeacherID
+		}
+	}
+	return auth.AudienceOf(e, teacher).Visible(a)
+}
+
 // audience works out who may see e, loading the pulse (for its teacher)
 // and the response it points to once, into the shared cache.
 func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
