@@ -50,7 +50,14 @@ func (requireQuery) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 // any OperationContextMutator: this one is a parameter mutator that
 // parses the document itself. Parsing is bounded by the token limit, and
 // a document refused here is never validated.
-type documentGuard struct{ tokenLimit int }
+type documentGuard struct {
+	tokenLimit int
+	// parsed keeps the documents found within the limits, so that a
+	// client repeating its operations is not parsed twice per request
+	// (gqlgen caches its own, validated, parse); a document over the
+	// limits is never kept, and so evicts nothing.
+	parsed graphql.Cache[*ast.QueryDocument]
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -60,20 +67,15 @@ var _ interface {
 func (documentGuard) ExtensionName() string                   { return "DocumentGuard" }
 func (documentGuard) Validate(graphql.ExecutableSchema) error { return nil }
 func (g documentGuard) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, g.tokenLimit)
+	doc, limitErr, err := g.document(ctx, p.Query)
 	if err != nil {
-		gqlErr, ok := err.(*gqlerror.Error)
-		if !ok {
-			gqlErr = gqlerror.Wrap(err)
-		}
-		errcode.Set(gqlErr, errcode.ParseFailed)
-		return gqlErr
+		return err
 	}
 	op := doc.Operations.ForName(p.OperationName)
 	for _, check := range []func() *gqlerror.Error{
 		func() *gqlerror.Error { return queriesOnlyOverGET(ctx, op) },
 		func() *gqlerror.Error { return requireActor(ctx, doc) },
-		func() *gqlerror.Error { return withinLimits(doc) },
+		func() *gqlerror.Error { return limitErr },
 		func() *gqlerror.Error { return fewMutations(doc, op) },
 	} {
 		if err := check(); err != nil {
@@ -81,6 +83,27 @@ func (g documentGuard) MutateOperationParameters(ctx context.Context, p *graphql
 		}
 	}
 	return nil
+}
+
+// document parses query, or finds it among those parsed before; limitErr
+// is its refusal by withinLimits, if any.
+func (g documentGuard) document(ctx context.Context, query string) (doc *ast.QueryDocument, limitErr, err *gqlerror.Error) {
+	if doc, ok := g.parsed.Get(ctx, query); ok {
+		return doc, nil, nil
+	}
+	doc, parseErr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, g.tokenLimit)
+	if parseErr != nil {
+		gqlErr, ok := parseErr.(*gqlerror.Error)
+		if !ok {
+			gqlErr = gqlerror.Wrap(parseErr)
+		}
+		errcode.Set(gqlErr, errcode.ParseFailed)
+		return nil, nil, gqlErr
+	}
+	if limitErr = withinLimits(doc); limitErr == nil {
+		g.parsed.Add(ctx, query, doc)
+	}
+	return doc, limitErr, nil
 }
 
 // queriesOnlyOverGET refuses a mutation (or subscription) sent with GET:

@@ -134,7 +134,7 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	// GET, no actor, a document too large, too many mutations; then, once
 	// validated, too deep, then too complex.
 	srv.Use(requireQuery{})
-	srv.Use(documentGuard{tokenLimit: DefaultParserTokenLimit})
+	srv.Use(documentGuard{tokenLimit: DefaultParserTokenLimit, parsed: lru.New[*ast.QueryDocument](DefaultQueryCacheSize)})
 	srv.Use(depthLimit{Max: opts.DepthLimit})
 	srv.Use(&complexityLimit{Max: opts.ComplexityLimit})
 	srv.Use(m)

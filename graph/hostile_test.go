@@ -100,6 +100,8 @@ func TestHostileDocuments(t *testing.T) {
 	// At the limits, documents run.
 	r := e.do(t, e.teacher, repeatedField(graph.MaxDocumentFields-1), nil).ok(t)
 	require.Equal(t, e.teacher.ID.String(), r.str(t, "viewer.id"))
+	// A document parsed before is checked again for each request.
+	e.do(t, anonymous, repeatedField(graph.MaxDocumentFields-1), nil).fails(t, graph.CodeUnauthenticated)
 	e.do(t, e.teacher, spreads(graph.MaxDocumentFragmentSpreads), nil).ok(t)
 	e.do(t, e.teacher, fragments(graph.MaxDocumentDefinitions-1), nil).ok(t)
 }
