@@ -481,3 +481,27 @@ func TestCursorRevealsNothing(t *testing.T) {
 		require.Equal(t, event.TypeLearningPulseResponded, got.take(t, 1)[0].Type())
 	})
 }
+
+// Replaying an erasure leaves the shared cache alone: the hub emptied it
+// when the erasure came in, and an old cursor must not let a subscriber
+// empty it for everyone again.
+func TestReplayedErasureKeepsTheCache(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pulse := b.createPulse()
+		erased := event.New(event.ActorErased{ActorID: uuid.New()}, event.Meta{ActorID: admin.ID}, event.Timestamp(time.Now()))
+		_, _, err := b.st.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			return store.Outcome{}, tx.Append(ctx, store.ExpectAny, &erased)
+		})
+		require.NoError(t, err)
+		require.Len(t, b.publish(), 2)
+
+		replay := b.subscribe(ctx, admin, nil, &live.Cursor{})
+		got := replay.take(t, 2)
+		require.Equal(t, event.TypeActorErased, got[1].Type())
+		_, cached := b.hub.Shared().Pulse(pulse)
+		require.True(t, cached, "the replay's rows are still cached")
+	})
+}
