@@ -166,11 +166,14 @@ func onlyIntrospection(doc *ast.QueryDocument, set ast.SelectionSet, seen map[st
 				return false
 			}
 		case *ast.FragmentSpread:
-			def := doc.Fragments.ForName(s.Name)
-			if seen[s.Name] || def == nil {
+			if seen[s.Name] {
 				continue
 			}
 			seen[s.Name] = true
+			def := doc.Fragments.ForName(s.Name)
+			if def == nil {
+				continue
+			}
 			if !onlyIntrospection(doc, def.SelectionSet, seen) {
 				return false
 			}

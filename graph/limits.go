@@ -145,11 +145,14 @@ func rootResponseNames(doc *ast.QueryDocument, set ast.SelectionSet, names, seen
 		case *ast.InlineFragment:
 			rootResponseNames(doc, s.SelectionSet, names, seen)
 		case *ast.FragmentSpread:
-			def := doc.Fragments.ForName(s.Name)
-			if seen[s.Name] || def == nil {
+			if seen[s.Name] {
 				continue
 			}
 			seen[s.Name] = true
+			def := doc.Fragments.ForName(s.Name)
+			if def == nil {
+				continue
+			}
 			rootResponseNames(doc, def.SelectionSet, names, seen)
 		}
 	}
