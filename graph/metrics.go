@@ -131,9 +131,12 @@ func (m *metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 }
 
 // operationLabel names an operation by its type and root field, looking
-// through fragments; names come from the schema, so the set is bounded.
+// through fragments, each once (fragments spreading one another twice
+// would otherwise make the walk exponential); names come from the schema,
+// so the set is bounded.
 func operationLabel(op *ast.OperationDefinition) string {
 	var names []string
+	seen := map[string]bool{}
 	var collect func(ast.SelectionSet)
 	collect = func(set ast.SelectionSet) {
 		for _, sel := range set {
@@ -145,7 +148,8 @@ func operationLabel(op *ast.OperationDefinition) string {
 			case *ast.InlineFragment:
 				collect(s.SelectionSet)
 			case *ast.FragmentSpread:
-				if s.Definition != nil {
+				if s.Definition != nil && !seen[s.Name] {
+					seen[s.Name] = true
 					collect(s.Definition.SelectionSet)
 				}
 			}

@@ -46,7 +46,7 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 		}
 	}})
 	if errors.Is(err, live.ErrUnknownCursor) {
-		return nil, &app.InputError{Field: "after", Message: "the cursor names no event"}
+		return nil, &app.InputError{Field: "after", Message: live.ErrUnknownCursor.Error()}
 	}
 	if err != nil {
 		return nil, err

@@ -188,6 +188,7 @@ func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
 		return
 	}
 	h.mu.Unlock()
+	h.invalidate(e)
 	au := h.audience(ctx, e)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -199,7 +200,10 @@ func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
 	h.head = e.Position
 }
 
-// invalidate drops what e makes stale in the shared cache.
+// invalidate drops what e makes stale in the shared cache. Only the event's
+// arrival does: a replay hands out events the hub has taken in already,
+// and replaying an erasure must not empty the cache of every subscriber
+// (any subscriber could do it again and again with an old cursor).
 func (h *Hub) invalidate(e event.Envelope) {
 	switch p := e.Payload.(type) {
 	case event.ActorErased:
@@ -210,10 +214,14 @@ func (h *Hub) invalidate(e event.Envelope) {
 	}
 }
 
+// visible reports whether a may see e.
+func (h *Hub) visible(ctx context.Context, e event.Envelope, a auth.Actor) bool {
+	return h.audience(ctx, e).Visible(a)
+}
+
 // audience works out who may see e, loading the pulse (for its teacher)
 // and the response it points to once, into the shared cache.
 func (h *Hub) audience(ctx context.Context, e event.Envelope) auth.Audience {
-	h.invalidate(e)
 	var teacher uuid.UUID
 	switch p := e.Payload.(type) {
 	case event.LearningPulseResponded:

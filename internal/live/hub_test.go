@@ -440,3 +440,68 @@ func TestResumeFromAheadOfTheHub(t *testing.T) {
 		sub.none(t)
 	})
 }
+
+// A cursor tells nothing of events its subscriber may not see: one naming
+// an event that does not exist and one naming an event of someone else's
+// are refused alike, and so is a position past the store's head, which
+// would otherwise hold back every event up to it, silently.
+func TestCursorRevealsNothing(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pulse := b.createPulse()
+		someone, other := student(), student()
+		require.NoError(t, b.respond(pulse, someone))
+		evs := b.publish()
+		require.Len(t, evs, 2)
+		response := evs[1]
+		head := b.hub.Head()
+
+		refused := func(a auth.Actor, c live.Cursor) error {
+			_, err := b.hub.Subscribe(ctx, live.Request{Actor: a, After: &c})
+			require.ErrorIs(t, err, live.ErrUnknownCursor, "%+v", c)
+			return err
+		}
+		unknown := refused(other, live.Cursor{EventID: uuid.New()})
+		invisible := refused(other, live.Cursor{EventID: response.ID})
+		require.Equal(t, unknown.Error(), invisible.Error())
+		beyond := refused(other, live.Cursor{Position: head + 1})
+		require.Equal(t, unknown.Error(), beyond.Error())
+		refused(admin, live.Cursor{Position: head + 1_000_000})
+
+		// Those who may see the event resume from it; the head itself is
+		// a position to resume from.
+		b.subscribe(ctx, someone, nil, &live.Cursor{EventID: response.ID}).none(t)
+		b.subscribe(ctx, teacher, nil, &live.Cursor{EventID: response.ID}).none(t)
+		b.subscribe(ctx, other, nil, &live.Cursor{Position: head}).none(t)
+		got := b.subscribe(ctx, other, nil, &live.Cursor{EventID: evs[0].ID})
+		require.NoError(t, b.respond(pulse, other))
+		b.publish()
+		require.Equal(t, event.TypeLearningPulseResponded, got.take(t, 1)[0].Type())
+	})
+}
+
+// Replaying an erasure leaves the shared cache alone: the hub emptied it
+// when the erasure came in, and an old cursor must not let a subscriber
+// empty it for everyone again.
+func TestReplayedErasureKeepsTheCache(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pulse := b.createPulse()
+		erased := event.New(event.ActorErased{ActorID: uuid.New()}, event.Meta{ActorID: admin.ID}, event.Timestamp(time.Now()))
+		_, _, err := b.st.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			return store.Outcome{}, tx.Append(ctx, store.ExpectAny, &erased)
+		})
+		require.NoError(t, err)
+		require.Len(t, b.publish(), 2)
+
+		replay := b.subscribe(ctx, admin, nil, &live.Cursor{})
+		got := replay.take(t, 2)
+		require.Equal(t, event.TypeActorErased, got[1].Type())
+		_, cached := b.hub.Shared().Pulse(pulse)
+		require.True(t, cached, "the replay's rows are still cached")
+	})
+}

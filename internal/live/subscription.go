@@ -39,8 +39,12 @@ type Cursor struct {
 	EventID  uuid.UUID
 }
 
-// ErrUnknownCursor is a cursor naming an event that does not exist.
-var ErrUnknownCursor = errors.New("the cursor names no event")
+// ErrUnknownCursor is a cursor naming no event the subscriber may resume
+// from: one that does not exist, one it may not see, or a position past
+// the store's head. All are answered alike, so that a cursor cannot tell
+// whether an event exists; a position past the head would otherwise hide
+// every event up to it from the subscriber, silently.
+var ErrUnknownCursor = errors.New("the cursor names no event to resume from")
 
 // Subscription is one subscriber's queue, read with Next (or through the
 // channel Subscribe returns).
@@ -194,7 +198,7 @@ func (s *Subscription) Events() <-chan event.Envelope {
 func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 	from := int64(-1) // no replay
 	if req.After != nil {
-		pos, err := h.resolve(ctx, *req.After)
+		pos, err := h.resolve(ctx, req.Actor, *req.After)
 		if err != nil {
 			return nil, err
 		}
@@ -219,20 +223,25 @@ func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 
 // resolve turns a cursor into a position. A cursor made before the relay
 // had positioned its event names the event; the position follows within
-// milliseconds of the commit, so wait for it.
-func (h *Hub) resolve(ctx context.Context, c Cursor) (int64, error) {
+// milliseconds of the commit, so wait for it, once a has been found to
+// see the event (an event a may not see is answered at once, as one that
+// does not exist).
+func (h *Hub) resolve(ctx context.Context, a auth.Actor, c Cursor) (int64, error) {
 	if c.Position > 0 || c.EventID == uuid.Nil {
-		return c.Position, nil
+		return c.Position, h.withinHead(ctx, c.Position)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for {
+	for checked := false; ; checked = true {
 		e, err := h.r.Event(ctx, c.EventID)
 		if errors.Is(err, store.ErrNotFound) {
 			return 0, ErrUnknownCursor
 		}
 		if err != nil {
 			return 0, fmt.Errorf("live: resolve cursor: %w", err)
+		}
+		if !checked && !h.visible(ctx, e, a) {
+			return 0, ErrUnknownCursor
 		}
 		if e.Position > 0 {
 			return e.Position, nil
@@ -243,6 +252,24 @@ func (h *Hub) resolve(ctx context.Context, c Cursor) (int64, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// withinHead refuses a position past the store's head. The hub's own head
+// answers most cursors without a query; it may lag behind the store (its
+// bus late, or the cursor made on another instance), so the store decides
+// the rest.
+func (h *Hub) withinHead(ctx context.Context, pos int64) error {
+	if pos <= h.Head() {
+		return nil
+	}
+	last, err := h.r.LastPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("live: resolve cursor: %w", err)
+	}
+	if pos > last {
+		return ErrUnknownCursor
+	}
+	return nil
 }
 
 // caughtUp ends the replay, unless the queue overflowed during it: then the

@@ -79,7 +79,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 	require.EqualValues(t, 3, attempts.Load(), "one of the two ran twice")
 
 	for _, id := range []uuid.UUID{a, b} {
-		evs, err := s.AggregateEvents(context.Background(), id, 0, 10)
+		evs, err := s.AggregateEvents(context.Background(), event.AggregatePulse, id, 0, 10)
 		require.NoError(t, err)
 		require.Len(t, evs, 2, "created, then exactly one append")
 	}
@@ -121,7 +121,7 @@ func TestConnectionKilledMidTransactionIsRetried(t *testing.T) {
 	require.Len(t, pids, 2)
 	require.NotEqual(t, pids[0], pids[1], "the second attempt ran on another connection")
 
-	evs, err := s.AggregateEvents(context.Background(), id, 0, 10)
+	evs, err := s.AggregateEvents(context.Background(), event.AggregatePulse, id, 0, 10)
 	require.NoError(t, err)
 	require.Len(t, evs, 2)
 	require.Equal(t, ev.ID, evs[1].ID)
