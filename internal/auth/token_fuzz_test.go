@@ -33,7 +33,7 @@ import (
 // relative to now, so that stored corpus files do not expire: $NOW, $EXP
 // (an hour ahead), $PAST (an hour ago), $FAR (year 9999).
 //
-// EDUPULSE_FUZZ_STRICT_CLAIMS=1 also asserts the strict-claims policy of
+// EDUPULSE_FUZZ_STRICT=1 also asserts the strict-claims policy of
 // the threat model (SECURITY.md): the role and sub come from exactly the
 // keys "role" and "sub", each present once; exp and iat are JSON numbers;
 // iat is not in the future; the lifetime is at most fzMaxTTL. The seeds
@@ -169,7 +169,7 @@ func FuzzVerifySignedClaims(f *testing.F) {
 	} {
 		f.Add([]byte(c[0]), []byte(c[1]))
 	}
-	strict := os.Getenv("EDUPULSE_FUZZ_STRICT_CLAIMS") == "1"
+	strict := os.Getenv("EDUPULSE_FUZZ_STRICT") == "1"
 
 	f.Fuzz(func(t *testing.T, header, claimsText []byte) {
 		now := time.Now()
