@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,8 +228,9 @@ func fzExpandedFields(body []byte, limit int) int {
 	return most
 }
 
-// FuzzGraphQLHTTP posts arbitrary bodies to /query, as each kind of caller
-// and with each Accept header. Whatever the body: no 5xx and no panic; the
+// FuzzGraphQLHTTP sends arbitrary requests to /query: POST bodies, or the
+// same turned into GET parameters, as each kind of caller and with each
+// Accept header. Whatever the body: no 5xx and no panic; the
 // response is a GraphQL document whose errors carry the contract's codes
 // and show no SQL, stack trace or source path; an anonymous or forged
 // caller gets nothing but introspection or UNAUTHENTICATED; and nothing
@@ -239,18 +241,26 @@ func FuzzGraphQLHTTP(f *testing.F) {
 	strict := os.Getenv("EDUPULSE_FUZZ_STRICT") == "1"
 
 	for _, seed := range fzHTTPSeeds() {
-		f.Add(seed.body, seed.caller, seed.accept)
+		f.Add(seed.body, seed.caller, seed.accept, false)
 	}
+	f.Add(fzBody(`{viewer{id}}`, map[string]any{"x": 1}), fzStudent, uint8(0), true)
+	f.Add(fzBody(`mutation{createPulse(input:{title:"t"}){pulse{id}}}`, nil), fzTeacher, uint8(0), true)
+	f.Add([]byte(`{"query":"{viewer{id}}","variables":"{","extensions":"[]"}`), fzStudent, uint8(1), true)
 
-	f.Fuzz(func(t *testing.T, body []byte, caller, accept uint8) {
+	f.Fuzz(func(t *testing.T, body []byte, caller, accept uint8, get bool) {
 		if len(body) > fzMaxBody {
 			body = body[:fzMaxBody]
 		}
 		if !strict && fzExpandedFields(body, fzMaxExpandedFields) > fzMaxExpandedFields {
 			t.Skipf("more than %d fields once fragments are expanded: slow on today's code; EDUPULSE_FUZZ_STRICT=1 runs it", fzMaxExpandedFields)
 		}
-		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
+		var req *http.Request
+		if get {
+			req = httptest.NewRequest(http.MethodGet, "/query?"+fzQueryString(body), nil)
+		} else {
+			req = httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+		}
 		req.Header.Set("Accept", []string{
 			"application/graphql-response+json", "application/json", "*/*", "",
 		}[accept%4])
@@ -286,6 +296,26 @@ func FuzzGraphQLHTTP(f *testing.F) {
 			fzAnonymous(t, where, rec.Body.Bytes(), codes)
 		}
 	})
+}
+
+// fzQueryString turns a POST body into the parameters of a GET: each
+// member of a JSON object as text (objects and lists as their JSON, as
+// GraphQL over HTTP sends variables), or the whole body as the query.
+func fzQueryString(body []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return url.Values{"query": {string(body)}}.Encode()
+	}
+	v := url.Values{}
+	for k, raw := range m {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			v.Set(k, s)
+		} else {
+			v.Set(k, string(raw))
+		}
+	}
+	return v.Encode()
 }
 
 // fzAnonymous: without a valid token, data can only be introspection
