@@ -25,9 +25,14 @@ import (
 // protocol; every message it sends is a JSON object of a type the protocol
 // has, whose errors carry the contract's codes and show no internals.
 //
-// Two more hold only with EDUPULSE_FUZZ_STRICT=1, because today's code
+// Three more hold only with EDUPULSE_FUZZ_STRICT=1, because today's code
 // breaks them:
 //
+//   - on graphql-transport-ws, a first message other than connection_init
+//     that our checks let through (a ping, a pong, a complete) is answered
+//     by gqlgen with 1002 "unexpected message", a code the protocol does
+//     not have and that the graphql-ws client takes as fatal; a ping is
+//     due a pong at any time;
 //   - on graphql-transport-ws an `error` for an id is never followed by a
 //     `complete` for it (contract §5). Today gqlgen completes an operation
 //     refused before execution (a parse error, say) after its error;
@@ -96,7 +101,15 @@ func FuzzWebsocket(f *testing.F) {
 		_ = c.SetWriteDeadline(deadline)
 
 		sent := bytes.Buffer{}
+		first := "" // the type of the first message sent
 		send := func(b []byte) {
+			if sent.Len() == 0 {
+				var m struct {
+					Type string `json:"type"`
+				}
+				_ = json.Unmarshal(b, &m)
+				first = m.Type
+			}
 			sent.Write(b)
 			// A write can fail once the server has closed: the reads tell.
 			_ = c.WriteMessage(websocket.TextMessage, b)
@@ -152,6 +165,9 @@ func FuzzWebsocket(f *testing.F) {
 				var ce *websocket.CloseError
 				if !errors.As(err, &ce) {
 					t.Fatalf("%s: neither an answer to the probe nor a close frame: %v", proto, err)
+				}
+				if !strict && !legacy && ce.Code == 1002 && first != "connection_init" {
+					return // known today: see the comment of FuzzWebsocket
 				}
 				if !closeCodes[ce.Code] {
 					t.Fatalf("%s: closed with %d %q, not a close code of the protocol", proto, ce.Code, ce.Text)
