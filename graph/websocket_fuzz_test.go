@@ -65,6 +65,8 @@ func FuzzWebsocket(f *testing.F) {
 		{false, 1, join(`{"type":"subscribe","id":"6","payload":{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"00"}}}}`)},
 		{false, 1, join(`{"type":"connection_init"}`)},
 		{false, 0, join(sub)},
+		{false, 0, nil}, // the probe's ping is the first message
+		{false, 0, join(`{"type":"complete","id":"1"}`)},
 		{false, 0, join(`{"type":"connection_init","payload":{"Authorization":"Bearer x.y.z"}}`)},
 		{false, 0, join(`{"type":"connection_init","payload":[1]}`)},
 		{false, 0, join(`{"type":"connection_init","payload":"Bearer"}`)},
