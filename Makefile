@@ -36,6 +36,15 @@ test: ## Run the tests
 test-race: ## Run the tests with the race detector, uncached (what CI runs)
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Each fuzz target runs for FUZZTIME, one after another; FUZZ=regexp picks
+# targets by name. Plain `make test` already replays every seed corpus.
+FUZZTIME ?= 1m
+FUZZ ?= .
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target for FUZZTIME each (default 1m; FUZZ=regexp to pick some)
+	FUZZTIME=$(FUZZTIME) FUZZ='$(FUZZ)' GO=$(GO) scripts/fuzz.sh
+
 .PHONY: generate
 generate: ## Regenerate generated code (go generate ./...)
 	$(GO) generate ./...
