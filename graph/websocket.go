@@ -611,6 +611,9 @@ func withCodes(payload json.RawMessage, code string) (json.RawMessage, bool) {
 	}
 	changed := false
 	for _, e := range list {
+		if e == nil {
+			continue // a null in the list: nothing to label
+		}
 		ext, _ := e["extensions"].(map[string]any)
 		if _, ok := ext["code"].(string); ok {
 			continue

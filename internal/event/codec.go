@@ -179,6 +179,11 @@ func Unmarshal(body []byte) (Envelope, error) {
 	if err != nil {
 		return Envelope{}, fmt.Errorf("decode event %s: occurred_at: %w", w.ID, err)
 	}
+	// An offset can carry a valid local time out of the years the format
+	// can write back in UTC (9999-12-31T23:59-01:00 is year 10000).
+	if y := at.UTC().Year(); y < 1 || y > 9999 {
+		return Envelope{}, fmt.Errorf("decode event %s: occurred_at: year %d in UTC is out of range", w.ID, y)
+	}
 	data, version, err := upcast(w.Payload.Type, *w.SchemaVersion, w.Payload.Data)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("decode event %s: %w", w.ID, err)
