@@ -56,6 +56,10 @@ lint: $(filter $(TOOLBIN)/%,$(GOLANGCI_LINT) $(STATICCHECK)) ## Run golangci-lin
 	$(GOLANGCI_LINT) run ./...
 	$(STATICCHECK) ./...
 
+.PHONY: check-static
+check-static: ## Build the server as the Dockerfile does, check it is statically linked, and run it from an empty root
+	scripts/check-static.sh
+
 .PHONY: bench
 bench: ## The whole server under load next to its physical floors (< 10 min; BENCH_FLAGS=-quick for a 1-minute smoke run); writes bench/results/latest.{md,jsonl}
 	$(GO) build -o bin/edupulse ./cmd/edupulse
