@@ -65,6 +65,15 @@ lint: $(filter $(TOOLBIN)/%,$(GOLANGCI_LINT) $(STATICCHECK)) ## Run golangci-lin
 	$(GOLANGCI_LINT) run ./...
 	$(STATICCHECK) ./...
 
+.PHONY: check-static
+check-static: ## Build the server as the Dockerfile does, check it is statically linked, and run it from an empty root
+	scripts/check-static.sh
+
+.PHONY: compose-check
+compose-check: ## Validate compose.yaml (Compose spec schema, variables) and build in the context .dockerignore leaves, without a container engine
+	$(GO) -C deploy/composecheck run . ../..
+	$(GO) test -count=1 -run 'Compose|Dockerfile' .
+
 .PHONY: bench
 bench: ## The whole server under load next to its physical floors (< 10 min; BENCH_FLAGS=-quick for a 1-minute smoke run); writes bench/results/latest.{md,jsonl}
 	$(GO) build -o bin/edupulse ./cmd/edupulse
