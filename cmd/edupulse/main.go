@@ -28,6 +28,7 @@ commands:
   serve      run the API server (the default)
   migrate    apply the database migrations and exit
   token      print a signed token: token --sub UUID --role student|teacher|admin [--ttl 1h]
+  version    print the build's version and commit
 
 configuration comes from the environment: EDUPULSE_HTTP_ADDR, EDUPULSE_DATA_DIR,
 DATABASE_URL, NATS_URL, EDUPULSE_JWT_SECRET, EDUPULSE_ALLOWED_ORIGINS (see README.md).
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, getenv, stdout)
 	case "token":
 		return token(args, getenv, stdout)
+	case "version", "--version":
+		return printVersion(stdout)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -129,4 +130,12 @@ func TestTokenCommandHonoursMaxTTL(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = tokens.Verify(strings.TrimSpace(out.String()))
 	require.NoError(t, err)
+}
+
+func TestVersionCommand(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, io.Discard))
+	require.Regexp(t, `^edupulse \S+\ncommit \S+`, out.String())
+	require.Contains(t, out.String(), "go1.")
 }
