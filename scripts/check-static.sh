@@ -137,7 +137,8 @@ for _ in $(seq 1 100); do
 	sleep 0.2
 done
 echo "GET /readyz: $ready"
-[[ "$ready" == ready ]] || { cat "$work/serve.err" >&2; fail "/readyz never answered ready"; }
+# The first line is the readiness; the bus's state follows on the next one.
+[[ "${ready%%$'\n'*}" == ready ]] || { cat "$work/serve.err" >&2; fail "/readyz never answered ready"; }
 
 resp="$(curl -fsS --max-time 10 "$url/query" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
 	-d '{"query":"mutation { createPulse(input: {title: \"empty root\"}) { pulse { id title } event { version cursor } } }"}')"
