@@ -58,15 +58,17 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	in.closers = append(in.closers, st.Close)
 
 	natsURL := cfg.NATSURL
+	busOpts := []bus.ConnectOption{bus.WithLogger(logger.With("component", "bus")),
+		bus.WithAuth(bus.Auth{CredsFile: cfg.NATSCredsFile, NkeySeedFile: cfg.NATSNkeySeedFile, Token: cfg.NATSToken})}
 	if natsURL == "" {
 		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger.With("component", "nats")))
 		if err != nil {
 			return nil, fmt.Errorf("embedded NATS: %w", err)
 		}
 		in.closers = append(in.closers, emb.Shutdown)
-		natsURL = emb.ClientURL()
+		busOpts = append(busOpts, bus.InProcess(emb))
 	}
-	b, err := bus.Connect(ctx, natsURL, "edupulse", bus.WithLogger(logger.With("component", "bus")))
+	b, err := bus.Connect(ctx, natsURL, "edupulse", busOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("NATS_URL: %w", err)
 	}

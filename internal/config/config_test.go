@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,4 +55,38 @@ func TestStringMasksSecrets(t *testing.T) {
 		require.NotContains(t, s, secret)
 	}
 	require.Contains(t, s, "db:5432")
+}
+
+func TestNATSCredentials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "app.creds")
+	require.NoError(t, os.WriteFile(creds, []byte("-----BEGIN NATS USER JWT-----"), 0o600))
+
+	c, err := config.FromEnv(env(map[string]string{"NATS_URL": "nats://n1:4222", "NATS_CREDS": creds}))
+	require.NoError(t, err)
+	require.Equal(t, creds, c.NATSCredsFile)
+	require.Equal(t, "creds file", c.NATSAuthMethod())
+
+	c, err = config.FromEnv(env(map[string]string{"NATS_URL": "nats://n1:4222,nats://n2:4222", "NATS_TOKEN": "s3cr3t-token"}))
+	require.NoError(t, err)
+	require.NotContains(t, c.String(), "s3cr3t-token")
+	require.Contains(t, c.String(), `nats_auth="token"`)
+
+	// A token in the URL is its user name: masked all the same.
+	c, err = config.FromEnv(env(map[string]string{"NATS_URL": "nats://s3cr3t-token@n1:4222"}))
+	require.NoError(t, err)
+	require.NotContains(t, c.String(), "s3cr3t-token")
+	require.Contains(t, c.String(), "n1:4222")
+
+	for name, vars := range map[string]map[string]string{
+		"credentials for the embedded server": {"NATS_TOKEN": "s3cr3t-token"},
+		"two ways at once":                    {"NATS_URL": "nats://n1:4222", "NATS_TOKEN": "s3cr3t-token", "NATS_CREDS": creds},
+		"URL credentials and a variable":      {"NATS_URL": "nats://u:p@n1:4222", "NATS_TOKEN": "s3cr3t-token"},
+		"unreadable seed file":                {"NATS_URL": "nats://n1:4222", "NATS_NKEY_SEED_FILE": filepath.Join(dir, "missing.nk")},
+	} {
+		_, err := config.FromEnv(env(vars))
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), "s3cr3t-token", name)
+	}
 }
