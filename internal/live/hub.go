@@ -1,7 +1,8 @@
 // Package live is the in-process fan-out of committed events to
-// subscribers. One bus consumer per instance feeds the hub; the hub keeps
-// the global position order (positions are contiguous, so a gap is seen
-// and filled from the store, and a duplicate is dropped), works out each
+// subscribers. One bus consumer per instance wakes the hub; the hub reads
+// the events from the store (what arrives from the bus is never handed out
+// as such), keeps the global position order (positions are contiguous, so
+// a gap is filled and a duplicate is dropped), works out each
 // event's audience once, and hands the event to every matching subscriber
 // through a bounded queue. A subscriber that falls behind its queue is cut
 // off with ErrSlowConsumer and a cursor to resume from; it never slows the
@@ -100,27 +101,26 @@ func (h *Hub) Head() int64 {
 	return h.head
 }
 
-// Deliver takes one event from the bus. Positions at or below the head are
-// duplicates (a redelivery, or an event the store sync already handed out);
-// a position past head+1 reveals a gap, filled from the store first.
+// Deliver takes one message from the bus. The bus is a trust boundary: a
+// message only says that the store has something at its position. The hub
+// reads what the store has past its head and hands that out, so a message
+// the store disagrees with (forged, or another service's on our subjects)
+// is never delivered and never takes the place of the real event, which
+// arrives with the same position later. The read also covers whatever else
+// the store already has past the head, so the messages of a burst behind
+// this one find their positions handed out and cost no read: one read per
+// batch of positions, shared by every subscriber.
 func (h *Hub) Deliver(ctx context.Context, e event.Envelope) error {
 	if e.Position <= 0 {
 		return fmt.Errorf("live: event %s has no position", e.ID)
 	}
 	h.ingest.Lock()
 	defer h.ingest.Unlock()
-	head := h.Head()
-	if e.Position <= head {
+	if e.Position <= h.Head() {
 		h.m.duplicate()
 		return nil
 	}
-	if e.Position > head+1 {
-		if err := h.catchUp(ctx, e.Position-1); err != nil {
-			return err
-		}
-	}
-	h.fanOut(ctx, e)
-	return nil
+	return h.catchUp(ctx, e.Position, &e)
 }
 
 // Sync hands out whatever the store has past the head: events whose bus
@@ -132,7 +132,7 @@ func (h *Hub) Sync(ctx context.Context) error {
 	}
 	h.ingest.Lock()
 	defer h.ingest.Unlock()
-	return h.catchUp(ctx, last)
+	return h.catchUp(ctx, last, nil)
 }
 
 // Run syncs with the store every SyncInterval until ctx ends.
@@ -151,20 +151,43 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
-// catchUp hands out events from the store up to position `to`. Called with
+// readAhead is the most events one store read hands out.
+const readAhead = 500
+
+// catchUp hands out events from the store up to position `to` at least,
+// and what the store has beyond it within the same read. announced, when
+// set, is the bus message that asked for the read: checked against the
+// store's event at its position, never handed out itself. Called with
 // ingest held.
-func (h *Hub) catchUp(ctx context.Context, to int64) error {
+func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) error {
 	for head := h.Head(); head < to; head = h.Head() {
-		evs, err := h.r.EventsAfter(ctx, head, int(min(to-head, 500)))
+		evs, err := h.r.EventsAfter(ctx, head, readAhead)
 		if err != nil {
 			return fmt.Errorf("live: fill positions %d..%d: %w", head+1, to, err)
 		}
 		if len(evs) == 0 || evs[0].Position != head+1 {
 			// Positions become visible in order, so this is a store that
-			// has not caught up with what we were told; try again later.
+			// has not caught up with what we were told (or a message that
+			// names a position the store never gave out); try again later.
 			return fmt.Errorf("live: position %d is not readable yet", head+1)
 		}
-		h.m.filled(len(evs))
+		fills := len(evs)
+		if announced != nil {
+			for _, se := range evs {
+				if se.Position != announced.Position {
+					continue
+				}
+				fills--
+				if se.ID != announced.ID {
+					h.m.mismatch()
+					h.log.Warn("live: a bus message disagrees with the store; the store's event is handed out",
+						"position", se.Position, "bus_event", announced.ID, "store_event", se.ID)
+				}
+				announced = nil
+				break
+			}
+		}
+		h.m.filled(fills)
 		h.shared.prefetch(ctx, h.r, evs)
 		for _, e := range evs {
 			h.fanOut(ctx, e)
