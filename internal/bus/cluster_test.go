@@ -216,18 +216,22 @@ func (p *publisher) published() int64 {
 	return p.next
 }
 
-// requireExactlyInOrder waits until every published position arrived and
-// checks each arrived once, in order.
+// requireExactlyInOrder waits until the last published position arrived
+// and checks that positions only ever went up. (The consumer hands over
+// the last message of a burst only, the hub reading the positions before
+// it from the store, so a position may be skipped; none comes twice or
+// out of order, and the last one always comes.)
 func requireExactlyInOrder(t *testing.T, r *received, upTo int64) {
 	t.Helper()
 	require.Eventually(t, func() bool { return r.last() >= upTo }, 20*time.Second, 10*time.Millisecond,
 		"delivered up to %d of %d", r.last(), upTo)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// The consumer starts with what is stored from then on, which may be
-	// after the publisher's first message.
-	for i, p := range r.pos {
-		require.EqualValues(t, r.pos[0]+int64(i), p, "no gap, no duplicate")
+	// One more may have been stored whose acknowledgement the stopped
+	// publisher never saw.
+	require.LessOrEqual(t, r.pos[len(r.pos)-1], upTo+1)
+	for i := 1; i < len(r.pos); i++ {
+		require.Greater(t, r.pos[i], r.pos[i-1], "no duplicate, no reordering")
 	}
 }
 

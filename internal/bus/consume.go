@@ -31,6 +31,9 @@ const (
 	// inactiveThreshold: the server deletes a consumer this long unused, so
 	// one abandoned on a node that comes back does not linger.
 	inactiveThreshold = 30 * time.Second
+	// maxHeld is the most messages of a burst held back before one is
+	// handed over, which bounds the hub's fan-out bursts.
+	maxHeld = 63
 	// maxRetryPause is the longest pause between two creations. A whole
 	// cluster away costs a request a second, and delivery is back within a
 	// second of the cluster.
@@ -82,6 +85,8 @@ type consumer struct {
 	// last is the stream sequence of the last message taken (0: none yet);
 	// seq the consumer sequence expected next from the current consumer.
 	last, seq uint64
+	// held counts messages taken but not handed over, in a burst.
+	held int
 }
 
 // run creates a consumer and consumes until it stalls (the error says
@@ -90,7 +95,7 @@ func (c *consumer) run(ctx context.Context) error {
 	c.mu.Lock()
 	c.gen++
 	gen := c.gen
-	c.seq = 1
+	c.seq, c.held = 1, 0
 	cfg := jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverNewPolicy,
 		AckPolicy:         jetstream.AckNonePolicy,
@@ -111,7 +116,16 @@ func (c *consumer) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create consumer: %w", err)
 	}
-	name := cons.CachedInfo().Name
+	info := cons.CachedInfo()
+	name := info.Name
+	c.mu.Lock()
+	if c.last == 0 {
+		// Delivering new messages starts after the stream's last one: a
+		// re-creation before any message arrived resumes from there too,
+		// not from whatever is newest by then.
+		c.last = info.Delivered.Stream
+	}
+	c.mu.Unlock()
 	defer func() {
 		// Best effort: the node holding it may be gone, and the server
 		// drops it after inactiveThreshold anyway.
@@ -184,6 +198,15 @@ func (c *consumer) handle(ctx context.Context, gen uint64, msg jetstream.Msg, st
 	}
 	c.seq++
 	c.last = meta.Sequence.Stream
+	if meta.NumPending > 0 && c.held < maxHeld {
+		// More is right behind: the hub reads every position up to the
+		// message it is given from the store, so handing over the last
+		// of a burst costs one store read for the whole burst. Should
+		// the rest not come, the hub's store sync still delivers this.
+		c.held++
+		return
+	}
+	c.held = 0
 	e, err := Decode(msg.Data(), msg.Headers().Get(PositionHeader))
 	if err != nil {
 		c.b.logger.Warn("bus: skipping a message that is not an event of ours", "subject", msg.Subject(), "err", err)

@@ -40,7 +40,10 @@ type Options struct {
 	// cut off as a slow consumer (default 1024).
 	Buffer int
 	// SyncInterval is how often the hub checks the store for events the bus
-	// has not brought (a message lost, or the bus down): default 1 s.
+	// has not brought (a message lost, or the bus down): default 250 ms.
+	// It bounds live latency while the bus is away, on every instance
+	// (Wake serves the instance whose relay positions the events sooner);
+	// one check is a one-row read.
 	SyncInterval time.Duration
 	Logger       *slog.Logger
 	Metrics      *Metrics
@@ -58,6 +61,9 @@ type Hub struct {
 	// out strictly in position order.
 	ingest sync.Mutex
 
+	// wake asks Run for a store sync now (at most one pending).
+	wake chan struct{}
+
 	mu   sync.Mutex
 	head int64 // the last position handed out
 	subs map[*Subscription]struct{}
@@ -70,7 +76,7 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 		o.Buffer = 1024
 	}
 	if o.SyncInterval <= 0 {
-		o.SyncInterval = time.Second
+		o.SyncInterval = 250 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -80,7 +86,7 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 		return nil, fmt.Errorf("live: %w", err)
 	}
 	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics,
-		head: head, subs: map[*Subscription]struct{}{}}, nil
+		wake: make(chan struct{}, 1), head: head, subs: map[*Subscription]struct{}{}}, nil
 }
 
 // Shared is the cache of rows that events point to, loaded once per event
@@ -103,13 +109,13 @@ func (h *Hub) Head() int64 {
 
 // Deliver takes one message from the bus. The bus is a trust boundary: a
 // message only says that the store has something at its position. The hub
-// reads what the store has past its head and hands that out, so a message
-// the store disagrees with (forged, or another service's on our subjects)
-// is never delivered and never takes the place of the real event, which
-// arrives with the same position later. The read also covers whatever else
-// the store already has past the head, so the messages of a burst behind
-// this one find their positions handed out and cost no read: one read per
-// batch of positions, shared by every subscriber.
+// reads what the store has from its head up to that position and hands
+// that out, so a message the store disagrees with (forged, or another
+// service's on our subjects) is never delivered and never takes the place
+// of the real event, which arrives with the same position later. One read
+// covers every position up to the message's, shared by every subscriber;
+// the bus consumer hands over only the last message of a burst, so a
+// burst costs one read.
 func (h *Hub) Deliver(ctx context.Context, e event.Envelope) error {
 	if e.Position <= 0 {
 		return fmt.Errorf("live: event %s has no position", e.ID)
@@ -135,7 +141,17 @@ func (h *Hub) Sync(ctx context.Context) error {
 	return h.catchUp(ctx, last, nil)
 }
 
-// Run syncs with the store every SyncInterval until ctx ends.
+// Wake asks Run to sync with the store now: events were given positions
+// that the bus may not bring soon (it is down). It never blocks.
+func (h *Hub) Wake() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs with the store every SyncInterval, and when woken, until ctx
+// ends.
 func (h *Hub) Run(ctx context.Context) error {
 	t := time.NewTicker(h.opts.SyncInterval)
 	defer t.Stop()
@@ -144,9 +160,10 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := h.Sync(ctx); err != nil && ctx.Err() == nil {
-				h.log.Warn("live: store sync failed", "err", err)
-			}
+		case <-h.wake:
+		}
+		if err := h.Sync(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("live: store sync failed", "err", err)
 		}
 	}
 }
@@ -154,14 +171,15 @@ func (h *Hub) Run(ctx context.Context) error {
 // readAhead is the most events one store read hands out.
 const readAhead = 500
 
-// catchUp hands out events from the store up to position `to` at least,
-// and what the store has beyond it within the same read. announced, when
+// catchUp hands out events from the store up to position `to`. Reading no
+// further than the bus has announced keeps fan-out bursts no larger than
+// the bus's own, which subscribers' queues are sized for. announced, when
 // set, is the bus message that asked for the read: checked against the
 // store's event at its position, never handed out itself. Called with
 // ingest held.
 func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) error {
 	for head := h.Head(); head < to; head = h.Head() {
-		evs, err := h.r.EventsAfter(ctx, head, readAhead)
+		evs, err := h.r.EventsAfter(ctx, head, int(min(to-head, readAhead)))
 		if err != nil {
 			return fmt.Errorf("live: fill positions %d..%d: %w", head+1, to, err)
 		}
