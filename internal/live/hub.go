@@ -206,7 +206,11 @@ func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) 
 			}
 		}
 		h.m.filled(fills)
-		h.shared.prefetch(ctx, h.r, evs)
+		if h.Subscriptions() > 0 {
+			// Rows for nobody would be a query per pulse under write load
+			// (see fanOut).
+			h.shared.prefetch(ctx, h.r, evs)
+		}
 		for _, e := range evs {
 			h.fanOut(ctx, e)
 		}
