@@ -34,20 +34,22 @@ const (
 	// maxHeld is the most messages of a burst held back before one is
 	// handed over, which bounds the hub's fan-out bursts.
 	maxHeld = 63
-	// maxRetryPause is the longest pause between two creations. A whole
-	// cluster away costs a request a second, and delivery is back within a
-	// second of the cluster.
+	// maxRetryPause is the longest pause between two creations: a whole
+	// cluster away costs a request a second, and once it is back the next
+	// attempt is at most this far off.
 	maxRetryPause = time.Second
 )
 
 // Consume runs this instance's ONE consumer of the stream: an ephemeral,
-// unacknowledged consumer handing each event (with its position from the
-// header) to deliver, in stream order, until ctx ends. Subscribers are
+// unacknowledged consumer handing events (with their positions from the
+// header) to deliver, in stream order, until ctx ends. Of a burst, only
+// the last message is handed over: deliver's hub reads every position up
+// to it from the store. Subscribers are
 // fanned out from it in process, never given a consumer each. It starts
 // with the messages stored from now on; when the consumer stalls (its node
 // died, the connection moved, a message was skipped) it is re-created on
 // whichever node the cluster picks, from the stream sequence after the
-// last one delivered, so nothing is skipped or delivered twice. Messages
+// last one taken, so nothing is skipped or delivered twice. Messages
 // that are not our events (another service sharing the stream) are skipped.
 func (b *Bus) Consume(ctx context.Context, deliver func(context.Context, event.Envelope) error) error {
 	c := &consumer{b: b, deliver: deliver}
@@ -61,8 +63,10 @@ func (b *Bus) Consume(ctx context.Context, deliver func(context.Context, event.E
 		if time.Since(began) > 10*time.Second {
 			pause = 50 * time.Millisecond // a consumer that worked for a while
 		}
-		b.logger.Warn("bus: consumer stalled; re-creating it", "err", err,
-			"from_stream_seq", c.last+1, "in", pause)
+		c.mu.Lock()
+		from := c.last + 1
+		c.mu.Unlock()
+		b.logger.Warn("bus: consumer stalled; re-creating it", "err", err, "from_stream_seq", from, "in", pause)
 		select {
 		case <-ctx.Done():
 			return nil
