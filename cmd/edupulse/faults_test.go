@@ -26,7 +26,7 @@ import (
 func TestBusOutageLosesAndDoublesNothing(t *testing.T) {
 	t.Parallel()
 	natsDir := t.TempDir()
-	emb, err := bus.StartEmbedded(natsDir)
+	emb, err := bus.StartEmbedded(natsDir, bus.WithListen("127.0.0.1", 0)) // restarted below under live connections
 	require.NoError(t, err)
 	port := emb.Port()
 	n := startNode(t, t.TempDir(), testpg.Database(t, postgres.Migrate), emb.ClientURL())

@@ -97,7 +97,9 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		return nil, err
 	}
 	in.hub = hub
-	ropts := relay.Options{Logger: logger, Registerer: reg}
+	// Positions handed out while publishing fails reach subscribers from the
+	// store at once, not at the hub's next poll.
+	ropts := relay.Options{Logger: logger, Registerer: reg, OnPositioned: hub.Wake}
 	if pg != nil {
 		ropts.Notify = pg.Notify
 	}
@@ -161,15 +163,17 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 // connection keeps trying in the background.
 func (in *instance) openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (*bus.Bus, error) {
 	natsURL := cfg.NATSURL
+	busOpts := []bus.ConnectOption{bus.WithLogger(logger.With("component", "bus")),
+		bus.WithAuth(bus.Auth{CredsFile: cfg.NATSCredsFile, NkeySeedFile: cfg.NATSNkeySeedFile, Token: cfg.NATSToken})}
 	if natsURL == "" {
 		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger.With("component", "nats")))
 		if err != nil {
 			return nil, fmt.Errorf("embedded NATS: %w", err)
 		}
 		in.closers = append(in.closers, emb.Shutdown)
-		natsURL = emb.ClientURL()
+		busOpts = append(busOpts, bus.InProcess(emb))
 	}
-	b, err := bus.Connect(ctx, natsURL, "edupulse", bus.WithLogger(logger.With("component", "bus")))
+	b, err := bus.Connect(ctx, natsURL, "edupulse", busOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("NATS_URL: %w", err)
 	}

@@ -301,7 +301,7 @@ func TestLiveEndToEnd(t *testing.T) {
 // a mutation made on A.
 func TestTwoInstances(t *testing.T) {
 	t.Parallel()
-	emb, err := bus.StartEmbedded(t.TempDir())
+	emb, err := bus.StartEmbedded(t.TempDir(), bus.WithListen("127.0.0.1", 0)) // shared by two instances
 	require.NoError(t, err)
 	t.Cleanup(emb.Shutdown)
 	db := testpg.Database(t, postgres.Migrate)

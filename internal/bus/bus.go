@@ -49,6 +49,48 @@ type connectConfig struct {
 	reconnectJitter time.Duration
 	ackTimeout      time.Duration
 	logger          *slog.Logger
+	embedded        *Embedded
+	auth            Auth
+}
+
+// Auth is how to authenticate to an external NATS. At most one field is
+// set; a user and password, or a token, can also be given in the URL
+// (nats://user:password@host, nats://token@host).
+type Auth struct {
+	// CredsFile is a .creds file: a user JWT and its nkey seed
+	// (decentralised auth, NGS/Synadia Cloud, nsc).
+	CredsFile string
+	// NkeySeedFile holds an nkey seed (SU...); the public key is derived
+	// from it and the server's nonce is signed with it.
+	NkeySeedFile string
+	// Token is a bearer token (authorization { token: ... }).
+	Token string
+}
+
+func (a Auth) options() ([]nats.Option, error) {
+	n := 0
+	for _, v := range []string{a.CredsFile, a.NkeySeedFile, a.Token} {
+		if v != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, errors.New("give one of a creds file, an nkey seed file or a token, not several")
+	}
+	switch {
+	case a.CredsFile != "":
+		return []nats.Option{nats.UserCredentials(a.CredsFile)}, nil
+	case a.NkeySeedFile != "":
+		o, err := nats.NkeyOptionFromSeed(a.NkeySeedFile)
+		if err != nil {
+			// The error names the file, never its content.
+			return nil, fmt.Errorf("nkey seed file: %w", err)
+		}
+		return []nats.Option{o}, nil
+	case a.Token != "":
+		return []nats.Option{nats.Token(a.Token)}, nil
+	}
+	return nil, nil
 }
 
 // ConnectOption tunes Connect.
@@ -68,6 +110,19 @@ func WithReconnectWait(wait, jitter time.Duration) ConnectOption {
 // (default 5 s): past it the publish counts as failed and is retried.
 func WithAckTimeout(d time.Duration) ConnectOption {
 	return func(c *connectConfig) { c.ackTimeout = d }
+}
+
+// WithAuth authenticates to an external NATS with a (see Auth).
+func WithAuth(a Auth) ConnectOption {
+	return func(c *connectConfig) { c.auth = a }
+}
+
+// InProcess connects to the embedded server e through an in-process pipe
+// instead of a URL (the urls given to Connect are ignored): e listens on
+// no port, so nothing outside this process can publish into the stream
+// the hub trusts.
+func InProcess(e *Embedded) ConnectOption {
+	return func(c *connectConfig) { c.embedded = e }
 }
 
 // WithLogger logs connection events (disconnects, reconnects, async
@@ -94,15 +149,29 @@ func Connect(ctx context.Context, urls, name string, opts ...ConnectOption) (*Bu
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("connect to nats: %w", err)
 	}
-	if strings.TrimSpace(urls) == "" {
-		return nil, errors.New("connect to nats: no server url")
+	var extra []nats.Option
+	if cfg.embedded != nil {
+		if cfg.auth != (Auth{}) {
+			return nil, errors.New("connect to nats: credentials are for an external server, not the embedded one")
+		}
+		urls = "nats://in-process" // never dialled: the in-process provider wins
+		extra = append(extra, nats.InProcessServer(cfg.embedded.srv))
+	} else {
+		if strings.TrimSpace(urls) == "" {
+			return nil, errors.New("connect to nats: no server url")
+		}
+		ao, err := cfg.auth.options()
+		if err != nil {
+			return nil, fmt.Errorf("connect to nats: %w", err)
+		}
+		extra = append(extra, ao...)
 	}
 	dialTimeout := 5 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		dialTimeout = max(10*time.Millisecond, min(dialTimeout, time.Until(dl)))
 	}
 	log := cfg.logger.With("component", "bus")
-	nc, err := nats.Connect(urls,
+	nc, err := nats.Connect(urls, append([]nats.Option{
 		nats.Name(name),
 		nats.Timeout(dialTimeout),
 		nats.RetryOnFailedConnect(true),
@@ -110,7 +179,7 @@ func Connect(ctx context.Context, urls, name string, opts ...ConnectOption) (*Bu
 		nats.ReconnectWait(cfg.reconnectWait),
 		nats.ReconnectJitter(cfg.reconnectJitter, cfg.reconnectJitter),
 		nats.ConnectHandler(func(c *nats.Conn) {
-			log.Info("nats connected", "url", c.ConnectedUrlRedacted())
+			log.Info("nats connected", "server", serverOf(c))
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -118,12 +187,12 @@ func Connect(ctx context.Context, urls, name string, opts ...ConnectOption) (*Bu
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
-			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+			log.Info("nats reconnected", "server", serverOf(c))
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			log.Warn("nats async error", "err", err)
 		}),
-	)
+	}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats: %w", err)
 	}
@@ -136,6 +205,16 @@ func Connect(ctx context.Context, urls, name string, opts ...ConnectOption) (*Bu
 		log.Warn("nats unreachable; reconnecting in the background")
 	}
 	return &Bus{nc: nc, js: js, logger: log}, nil
+}
+
+// serverOf names the server c is connected to for the log: its address
+// only, since a URL may carry a token as its user name, which
+// ConnectedUrlRedacted would print.
+func serverOf(c *nats.Conn) string {
+	if c.Opts.InProcessServer != nil {
+		return "embedded (in-process)"
+	}
+	return c.ConnectedAddr()
 }
 
 // JetStream is the JetStream context (for consumers and tests).

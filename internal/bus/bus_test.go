@@ -42,10 +42,21 @@ func connect(t *testing.T, url string) *bus.Bus {
 	return b
 }
 
+// connectTo connects in-process to srv, as the service does.
+func connectTo(t *testing.T, srv *bus.Embedded) *bus.Bus {
+	t.Helper()
+	b, err := bus.Connect(ctx(t), "", t.Name(), bus.InProcess(srv),
+		bus.WithReconnectWait(20*time.Millisecond, 10*time.Millisecond),
+		bus.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	return b
+}
+
 func setup(t *testing.T) (*bus.Embedded, *bus.Bus) {
 	t.Helper()
 	srv := start(t, t.TempDir())
-	b := connect(t, srv.ClientURL())
+	b := connectTo(t, srv)
 	require.NoError(t, b.EnsureStream(ctx(t), 1))
 	return srv, b
 }
@@ -83,7 +94,7 @@ func TestEnsureStreamCreatesTheContractStream(t *testing.T) {
 func TestEnsureStreamUpdatesAnExistingStream(t *testing.T) {
 	t.Parallel()
 	srv := start(t, t.TempDir())
-	b := connect(t, srv.ClientURL())
+	b := connectTo(t, srv)
 	js := b.JetStream()
 	_, err := js.CreateStream(ctx(t), bus.WithDuplicateWindow(jetstream.StreamConfig{
 		Name:     bus.StreamName,
@@ -122,7 +133,7 @@ func TestEnsureStreamRefusesConflicts(t *testing.T) {
 	t.Run("subjects owned by another stream", func(t *testing.T) {
 		t.Parallel()
 		srv := start(t, t.TempDir())
-		b := connect(t, srv.ClientURL())
+		b := connectTo(t, srv)
 		_, err := b.JetStream().CreateStream(ctx(t), jetstream.StreamConfig{
 			Name: "LEGACY", Subjects: []string{"edupulse.web_social.*"},
 		})
@@ -138,7 +149,7 @@ func TestEnsureStreamRefusesConflicts(t *testing.T) {
 	t.Run("storage cannot change in place", func(t *testing.T) {
 		t.Parallel()
 		srv := start(t, t.TempDir())
-		b := connect(t, srv.ClientURL())
+		b := connectTo(t, srv)
 		_, err := b.JetStream().CreateStream(ctx(t), jetstream.StreamConfig{
 			Name: bus.StreamName, Subjects: []string{"edupulse.>"}, Storage: jetstream.MemoryStorage,
 		})
@@ -150,7 +161,7 @@ func TestEnsureStreamRefusesConflicts(t *testing.T) {
 	t.Run("replicas on a single server", func(t *testing.T) {
 		t.Parallel()
 		srv := start(t, t.TempDir())
-		b := connect(t, srv.ClientURL())
+		b := connectTo(t, srv)
 		err := b.EnsureStream(ctx(t), 3)
 		require.ErrorIs(t, err, bus.ErrStreamIncompatible)
 	})
@@ -162,7 +173,7 @@ func TestEnsureStreamConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
-		b := connect(t, srv.ClientURL())
+		b := connectTo(t, srv)
 		wg.Go(func() { errs <- b.EnsureStream(ctx(t), 1) })
 	}
 	wg.Wait()
@@ -210,7 +221,7 @@ func TestPublishBatch(t *testing.T) {
 func TestPublishBatchWithoutStreamFails(t *testing.T) {
 	t.Parallel()
 	srv := start(t, t.TempDir())
-	b := connect(t, srv.ClientURL())
+	b := connectTo(t, srv)
 	_, err := b.PublishBatch(ctx(t), messages(3, 1), 0)
 	require.Error(t, err, "nothing captures the subject: no responders, not a silent loss")
 	require.Error(t, b.Ping(ctx(t)))
@@ -219,7 +230,7 @@ func TestPublishBatchWithoutStreamFails(t *testing.T) {
 func TestRestartOnTheSameDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv, err := bus.StartEmbedded(dir)
+	srv, err := bus.StartEmbedded(dir, bus.WithListen("127.0.0.1", 0))
 	require.NoError(t, err)
 	port := srv.Port()
 	b := connect(t, srv.ClientURL())

@@ -13,13 +13,17 @@ import (
 )
 
 // Embedded is an in-process NATS server with JetStream, the default bus
-// of a single-node deployment. It listens on a loopback TCP port so that
-// other processes (a second instance, the nats CLI) can reach it too.
+// of a single-node deployment. By default it listens on no port at all and
+// is reached only through in-process connections (Connect with
+// InProcess): the bus feeds live subscriptions, and a server without
+// authentication on even a loopback port would let any local process
+// publish into the stream.
 type Embedded struct {
 	srv *server.Server
 }
 
 type embeddedConfig struct {
+	listen       bool
 	host         string
 	port         int
 	serverName   string
@@ -31,13 +35,20 @@ type embeddedConfig struct {
 // EmbeddedOption tunes StartEmbedded.
 type EmbeddedOption func(*embeddedConfig)
 
-// WithListen sets the address the server listens on (default 127.0.0.1
-// and a random free port). Restarting on the same data directory with the
-// port of the previous run lets connected clients find it again.
+// WithListen makes the server listen on host:port (port 0: a random free
+// one), without authentication. It exists for tests and tools that need a
+// second process or a restart under a live connection; the service never
+// uses it. Restarting on the same data directory with the port of the
+// previous run lets connected clients find it again.
 func WithListen(host string, port int) EmbeddedOption {
 	return func(c *embeddedConfig) {
+		c.listen = true
 		c.host = host
 		c.port = port
+		if port == 0 {
+			// Port 0 means 4222 to nats-server.
+			c.port = server.RANDOM_PORT
+		}
 	}
 }
 
@@ -59,11 +70,10 @@ func WithSyncAlways() EmbeddedOption {
 }
 
 // StartEmbedded starts a NATS server with JetStream storing under
-// dataDir/nats and waits until it accepts connections.
+// dataDir/nats and waits until it accepts connections. It listens on no
+// port unless WithListen says so.
 func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Embedded, error) {
 	cfg := embeddedConfig{
-		host:         "127.0.0.1",
-		port:         server.RANDOM_PORT,
 		serverName:   "edupulse-embedded",
 		readyTimeout: 10 * time.Second,
 	}
@@ -77,6 +87,7 @@ func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Embedded, error) {
 		ServerName: cfg.serverName,
 		Host:       cfg.host,
 		Port:       cfg.port,
+		DontListen: !cfg.listen,
 		JetStream:  true,
 		StoreDir:   filepath.Join(dataDir, "nats"),
 		SyncAlways: cfg.syncAlways,
@@ -94,6 +105,9 @@ func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Embedded, error) {
 	if !srv.ReadyForConnections(cfg.readyTimeout) {
 		srv.Shutdown()
 		srv.WaitForShutdown()
+		if !cfg.listen {
+			return nil, fmt.Errorf("embedded nats: not ready after %s", cfg.readyTimeout)
+		}
 		return nil, fmt.Errorf("embedded nats: not ready after %s (is %s taken?)",
 			cfg.readyTimeout, net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	}
@@ -105,12 +119,18 @@ func StartEmbedded(dataDir string, opts ...EmbeddedOption) (*Embedded, error) {
 	return &Embedded{srv: srv}, nil
 }
 
-// ClientURL is the URL clients connect to, nats://127.0.0.1:<port>.
-func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+// ClientURL is the URL clients connect to, nats://127.0.0.1:<port>, when
+// the server listens (WithListen); "" otherwise.
+func (e *Embedded) ClientURL() string {
+	if e.Port() == 0 {
+		return ""
+	}
+	return e.srv.ClientURL()
+}
 
-// Port is the port the server listens on.
+// Port is the port the server listens on; 0 when it listens on none.
 func (e *Embedded) Port() int {
-	if addr, ok := e.srv.Addr().(*net.TCPAddr); ok {
+	if addr, ok := e.srv.Addr().(*net.TCPAddr); ok && addr != nil {
 		return addr.Port
 	}
 	return 0

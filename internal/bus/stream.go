@@ -89,6 +89,9 @@ func withDuplicateWindow(cfg jetstream.StreamConfig, d time.Duration) jetstream.
 	return cfg
 }
 
+// attemptTimeout bounds one attempt of EnsureStream.
+const attemptTimeout = 5 * time.Second
+
 // EnsureStream creates the EDUPULSE stream, or updates an existing one, to
 // the contract's configuration, keeping the existing stream's other
 // settings. Transient failures (no JetStream leader yet, a timeout, a
@@ -100,7 +103,12 @@ func withDuplicateWindow(cfg jetstream.StreamConfig, d time.Duration) jetstream.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	backoff := 100 * time.Millisecond
 	for {
-		err := ensureOnce(ctx, js, replicas)
+		// Each attempt gets a few seconds, not all of ctx: a request sent
+		// while a cluster has no meta leader yet is never answered, and it
+		// would otherwise hold EnsureStream until ctx ends.
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := ensureOnce(actx, js, replicas)
+		cancel()
 		if err == nil || !transient(ctx, err) {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,18 @@ type Config struct {
 	DataDir string
 	// DatabaseURL is DATABASE_URL; empty selects the embedded SQLite store.
 	DatabaseURL string
-	// NATSURL is NATS_URL; empty selects the embedded NATS server.
+	// NATSURL is NATS_URL; empty selects the embedded NATS server. A user
+	// and password (nats://user:password@host) or a token (nats://token@host)
+	// may be given in it.
 	NATSURL string
+	// NATSCredsFile is NATS_CREDS: a .creds file (user JWT and nkey seed).
+	NATSCredsFile string
+	// NATSNkeySeedFile is NATS_NKEY_SEED_FILE: a file holding an nkey seed.
+	NATSNkeySeedFile string
+	// NATSToken is NATS_TOKEN: a bearer token. At most one of the three
+	// NATS credentials may be set, and only with NATS_URL (the embedded
+	// server is reached in-process and needs none).
+	NATSToken string
 	// JWTSecret is EDUPULSE_JWT_SECRET; empty selects development mode.
 	JWTSecret string
 	// JWTMaxTTL is EDUPULSE_JWT_MAX_TTL: the longest lifetime a token may
@@ -114,6 +125,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.DataDir, "EDUPULSE_DATA_DIR")
 	set(&c.DatabaseURL, "DATABASE_URL")
 	set(&c.NATSURL, "NATS_URL")
+	set(&c.NATSCredsFile, "NATS_CREDS")
+	set(&c.NATSNkeySeedFile, "NATS_NKEY_SEED_FILE")
+	set(&c.NATSToken, "NATS_TOKEN")
 	set(&c.PprofAddr, "EDUPULSE_PPROF_ADDR")
 	set(&c.AdminAddr, "EDUPULSE_ADMIN_ADDR")
 	c.Env = EnvDevelopment
@@ -237,6 +251,7 @@ func (c Config) Validate() error {
 	if c.JWTMaxTTL <= 0 {
 		errs = append(errs, errors.New("EDUPULSE_JWT_MAX_TTL must be positive"))
 	}
+	errs = append(errs, c.validateNATSAuth()...)
 	if c.JWTSecret != "" && len(c.JWTSecret) < MinSecretBytes {
 		errs = append(errs, fmt.Errorf("EDUPULSE_JWT_SECRET must be at least %d bytes", MinSecretBytes))
 	}
@@ -258,6 +273,72 @@ func (c Config) UsesDataDir() bool {
 // Production reports whether EDUPULSE_ENV is production.
 func (c Config) Production() bool { return c.Env == EnvProduction }
 
+// validateNATSAuth checks the NATS credentials: one way at most, only for
+// an external server, files readable now rather than at the first
+// reconnect. Messages name variables and files, never a secret.
+func (c Config) validateNATSAuth() []error {
+	var errs []error
+	var set []string
+	for _, v := range []struct{ name, val string }{
+		{"NATS_CREDS", c.NATSCredsFile}, {"NATS_NKEY_SEED_FILE", c.NATSNkeySeedFile}, {"NATS_TOKEN", c.NATSToken},
+	} {
+		if v.val != "" {
+			set = append(set, v.name)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if c.NATSURL == "" {
+		return []error{fmt.Errorf("%s needs NATS_URL: the embedded NATS is reached in-process, without credentials", strings.Join(set, ", "))}
+	}
+	if len(set) > 1 {
+		errs = append(errs, fmt.Errorf("set one of %s, not several", strings.Join(set, ", ")))
+	}
+	for _, s := range strings.Split(c.NATSURL, ",") {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.User != nil {
+			errs = append(errs, fmt.Errorf("NATS_URL carries credentials and %s is set too: use one", strings.Join(set, ", ")))
+			break
+		}
+	}
+	for _, f := range []struct{ name, path string }{
+		{"NATS_CREDS", c.NATSCredsFile}, {"NATS_NKEY_SEED_FILE", c.NATSNkeySeedFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fh, err := os.Open(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q cannot be read: %w", f.name, f.path, err))
+		} else {
+			_ = fh.Close()
+		}
+	}
+	return errs
+}
+
+// NATSAuthMethod names how the service authenticates to NATS, for logs.
+func (c Config) NATSAuthMethod() string {
+	switch {
+	case c.NATSURL == "":
+		return "in-process"
+	case c.NATSCredsFile != "":
+		return "creds file"
+	case c.NATSNkeySeedFile != "":
+		return "nkey seed file"
+	case c.NATSToken != "":
+		return "token"
+	}
+	for _, s := range strings.Split(c.NATSURL, ",") {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				return "user and password in NATS_URL"
+			}
+			return "token in NATS_URL"
+		}
+	}
+	return "none"
+}
+
 // DevMode reports whether no JWT secret was given.
 func (c Config) DevMode() bool { return c.JWTSecret == "" }
 
@@ -273,11 +354,28 @@ func (c Config) String() string {
 	}
 	bus := "embedded NATS in data dir"
 	if c.NATSURL != "" {
-		bus = redactURL(c.NATSURL)
+		var urls []string
+		for _, s := range strings.Split(c.NATSURL, ",") {
+			urls = append(urls, redactNATSURL(s))
+		}
+		bus = strings.Join(urls, ",")
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
-		c.HTTPAddr, c.DataDir, db, bus, c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s nats_auth=%q stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
+		c.HTTPAddr, c.DataDir, db, bus, c.NATSAuthMethod(), c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
 		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit)
+}
+
+// redactNATSURL masks a NATS URL's user info whole: a lone user name there
+// is a token (nats://token@host), unlike a database URL's.
+func redactNATSURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "<unparseable>"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	return u.String()
 }
 
 func redactURL(raw string) string {

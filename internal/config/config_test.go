@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,39 @@ func TestJWTMaxTTL(t *testing.T) {
 	for _, bad := range []string{"0", "0s", "-1h", "a day", "24"} {
 		_, err := config.FromEnv(env(map[string]string{"EDUPULSE_JWT_MAX_TTL": bad}))
 		require.ErrorContains(t, err, "EDUPULSE_JWT_MAX_TTL", bad)
+	}
+}
+
+func TestNATSCredentials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "app.creds")
+	require.NoError(t, os.WriteFile(creds, []byte("-----BEGIN NATS USER JWT-----"), 0o600))
+
+	c, err := config.FromEnv(env(map[string]string{"NATS_URL": "nats://n1:4222", "NATS_CREDS": creds}))
+	require.NoError(t, err)
+	require.Equal(t, creds, c.NATSCredsFile)
+	require.Equal(t, "creds file", c.NATSAuthMethod())
+
+	c, err = config.FromEnv(env(map[string]string{"NATS_URL": "nats://n1:4222,nats://n2:4222", "NATS_TOKEN": "s3cr3t-token"}))
+	require.NoError(t, err)
+	require.NotContains(t, c.String(), "s3cr3t-token")
+	require.Contains(t, c.String(), `nats_auth="token"`)
+
+	// A token in the URL is its user name: masked all the same.
+	c, err = config.FromEnv(env(map[string]string{"NATS_URL": "nats://s3cr3t-token@n1:4222"}))
+	require.NoError(t, err)
+	require.NotContains(t, c.String(), "s3cr3t-token")
+	require.Contains(t, c.String(), "n1:4222")
+
+	for name, vars := range map[string]map[string]string{
+		"credentials for the embedded server": {"NATS_TOKEN": "s3cr3t-token"},
+		"two ways at once":                    {"NATS_URL": "nats://n1:4222", "NATS_TOKEN": "s3cr3t-token", "NATS_CREDS": creds},
+		"URL credentials and a variable":      {"NATS_URL": "nats://u:p@n1:4222", "NATS_TOKEN": "s3cr3t-token"},
+		"unreadable seed file":                {"NATS_URL": "nats://n1:4222", "NATS_NKEY_SEED_FILE": filepath.Join(dir, "missing.nk")},
+	} {
+		_, err := config.FromEnv(env(vars))
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), "s3cr3t-token", name)
 	}
 }

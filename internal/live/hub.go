@@ -1,7 +1,8 @@
 // Package live is the in-process fan-out of committed events to
-// subscribers. One bus consumer per instance feeds the hub; the hub keeps
-// the global position order (positions are contiguous, so a gap is seen
-// and filled from the store, and a duplicate is dropped), works out each
+// subscribers. One bus consumer per instance wakes the hub; the hub reads
+// the events from the store (what arrives from the bus is never handed out
+// as such), keeps the global position order (positions are contiguous, so
+// a gap is filled and a duplicate is dropped), works out each
 // event's audience once, and hands the event to every matching subscriber
 // through a bounded queue. A subscriber that falls behind its queue is cut
 // off with ErrSlowConsumer and a cursor to resume from; it never slows the
@@ -39,7 +40,10 @@ type Options struct {
 	// cut off as a slow consumer (default 1024).
 	Buffer int
 	// SyncInterval is how often the hub checks the store for events the bus
-	// has not brought (a message lost, or the bus down): default 1 s.
+	// has not brought (a message lost, or the bus down): default 250 ms.
+	// It bounds live latency while the bus is away, on every instance
+	// (Wake serves the instance whose relay positions the events sooner);
+	// one check is a one-row read.
 	SyncInterval time.Duration
 	Logger       *slog.Logger
 	Metrics      *Metrics
@@ -57,6 +61,9 @@ type Hub struct {
 	// out strictly in position order.
 	ingest sync.Mutex
 
+	// wake asks Run for a store sync now (at most one pending).
+	wake chan struct{}
+
 	mu   sync.Mutex
 	head int64 // the last position handed out
 	subs map[*Subscription]struct{}
@@ -69,7 +76,7 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 		o.Buffer = 1024
 	}
 	if o.SyncInterval <= 0 {
-		o.SyncInterval = time.Second
+		o.SyncInterval = 250 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -79,7 +86,7 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 		return nil, fmt.Errorf("live: %w", err)
 	}
 	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics,
-		head: head, subs: map[*Subscription]struct{}{}}, nil
+		wake: make(chan struct{}, 1), head: head, subs: map[*Subscription]struct{}{}}, nil
 }
 
 // Shared is the cache of rows that events point to, loaded once per event
@@ -100,27 +107,26 @@ func (h *Hub) Head() int64 {
 	return h.head
 }
 
-// Deliver takes one event from the bus. Positions at or below the head are
-// duplicates (a redelivery, or an event the store sync already handed out);
-// a position past head+1 reveals a gap, filled from the store first.
+// Deliver takes one message from the bus. The bus is a trust boundary: a
+// message only says that the store has something at its position. The hub
+// reads what the store has from its head up to that position and hands
+// that out, so a message the store disagrees with (forged, or another
+// service's on our subjects) is never delivered and never takes the place
+// of the real event, which arrives with the same position later. One read
+// covers every position up to the message's, shared by every subscriber;
+// the bus consumer hands over only the last message of a burst, so a
+// burst costs one read.
 func (h *Hub) Deliver(ctx context.Context, e event.Envelope) error {
 	if e.Position <= 0 {
 		return fmt.Errorf("live: event %s has no position", e.ID)
 	}
 	h.ingest.Lock()
 	defer h.ingest.Unlock()
-	head := h.Head()
-	if e.Position <= head {
+	if e.Position <= h.Head() {
 		h.m.duplicate()
 		return nil
 	}
-	if e.Position > head+1 {
-		if err := h.catchUp(ctx, e.Position-1); err != nil {
-			return err
-		}
-	}
-	h.fanOut(ctx, e)
-	return nil
+	return h.catchUp(ctx, e.Position, &e)
 }
 
 // Sync hands out whatever the store has past the head: events whose bus
@@ -132,10 +138,20 @@ func (h *Hub) Sync(ctx context.Context) error {
 	}
 	h.ingest.Lock()
 	defer h.ingest.Unlock()
-	return h.catchUp(ctx, last)
+	return h.catchUp(ctx, last, nil)
 }
 
-// Run syncs with the store every SyncInterval until ctx ends.
+// Wake asks Run to sync with the store now: events were given positions
+// that the bus may not bring soon (it is down). It never blocks.
+func (h *Hub) Wake() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs with the store every SyncInterval, and when woken, until ctx
+// ends.
 func (h *Hub) Run(ctx context.Context) error {
 	t := time.NewTicker(h.opts.SyncInterval)
 	defer t.Stop()
@@ -144,28 +160,57 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := h.Sync(ctx); err != nil && ctx.Err() == nil {
-				h.log.Warn("live: store sync failed", "err", err)
-			}
+		case <-h.wake:
+		}
+		if err := h.Sync(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("live: store sync failed", "err", err)
 		}
 	}
 }
 
-// catchUp hands out events from the store up to position `to`. Called with
+// readAhead is the most events one store read hands out.
+const readAhead = 500
+
+// catchUp hands out events from the store up to position `to`. Reading no
+// further than the bus has announced keeps fan-out bursts no larger than
+// the bus's own, which subscribers' queues are sized for. announced, when
+// set, is the bus message that asked for the read: checked against the
+// store's event at its position, never handed out itself. Called with
 // ingest held.
-func (h *Hub) catchUp(ctx context.Context, to int64) error {
+func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) error {
 	for head := h.Head(); head < to; head = h.Head() {
-		evs, err := h.r.EventsAfter(ctx, head, int(min(to-head, 500)))
+		evs, err := h.r.EventsAfter(ctx, head, int(min(to-head, readAhead)))
 		if err != nil {
 			return fmt.Errorf("live: fill positions %d..%d: %w", head+1, to, err)
 		}
 		if len(evs) == 0 || evs[0].Position != head+1 {
 			// Positions become visible in order, so this is a store that
-			// has not caught up with what we were told; try again later.
+			// has not caught up with what we were told (or a message that
+			// names a position the store never gave out); try again later.
 			return fmt.Errorf("live: position %d is not readable yet", head+1)
 		}
-		h.m.filled(len(evs))
-		h.shared.prefetch(ctx, h.r, evs)
+		fills := len(evs)
+		if announced != nil {
+			for _, se := range evs {
+				if se.Position != announced.Position {
+					continue
+				}
+				fills--
+				if se.ID != announced.ID {
+					h.m.mismatch()
+					h.log.Warn("live: a bus message disagrees with the store; the store's event is handed out",
+						"position", se.Position, "bus_event", announced.ID, "store_event", se.ID)
+				}
+				announced = nil
+				break
+			}
+		}
+		h.m.filled(fills)
+		if h.Subscriptions() > 0 {
+			// Rows for nobody would be a query per pulse under write load
+			// (see fanOut).
+			h.shared.prefetch(ctx, h.r, evs)
+		}
 		for _, e := range evs {
 			h.fanOut(ctx, e)
 		}

@@ -15,6 +15,7 @@ type Metrics struct {
 	cuts       prometheus.Counter
 	dups       prometheus.Counter
 	fills      prometheus.Counter
+	mismatches prometheus.Counter
 	latency    prometheus.Histogram
 }
 
@@ -31,11 +32,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Bus messages dropped because their position was already handed out."}),
 		fills: prometheus.NewCounter(prometheus.CounterOpts{Name: "edupulse_live_store_fills_total",
 			Help: "Events read from the store because the bus had not brought them (gap or outage)."}),
+		mismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "edupulse_live_bus_mismatches_total",
+			Help: "Bus messages whose event id is not the store's at their position (forged, or foreign); never delivered."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "edupulse_live_commit_to_delivery_seconds",
 			Help:    "From the event's occurred_at (just before commit) to its hand-over to a subscriber.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
 	}
-	reg.MustRegister(m.subs, m.deliveries, m.cuts, m.dups, m.fills, m.latency)
+	reg.MustRegister(m.subs, m.deliveries, m.cuts, m.dups, m.fills, m.mismatches, m.latency)
 	return m
 }
 
@@ -67,5 +70,11 @@ func (m *Metrics) duplicate() {
 func (m *Metrics) filled(n int) {
 	if m != nil {
 		m.fills.Add(float64(n))
+	}
+}
+
+func (m *Metrics) mismatch() {
+	if m != nil {
+		m.mismatches.Inc()
 	}
 }

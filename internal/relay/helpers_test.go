@@ -97,7 +97,9 @@ type natsBus struct {
 func startBus(t testing.TB) *natsBus {
 	t.Helper()
 	dir := t.TempDir()
-	srv, err := bus.StartEmbedded(dir)
+	// Listening, unlike the service's: the tests restart the server under
+	// a live connection, which an in-process one does not survive.
+	srv, err := bus.StartEmbedded(dir, bus.WithListen("127.0.0.1", 0))
 	require.NoError(t, err)
 	nb := &natsBus{dir: dir, srv: srv}
 	t.Cleanup(func() { nb.srv.Shutdown() })

@@ -74,6 +74,12 @@ type Options struct {
 	// crash at that point would. OnPublishError reports a failed attempt
 	// (to be retried). OnLeader reports taking (true) and giving up (false,
 	// before the outbox is released) the outbox.
+	// OnPositioned, when set, is called (from the relay's goroutine; it
+	// must not block) after events were given positions while publishing
+	// was failing: the hub can serve them from the store at once instead
+	// of waiting for the bus. Wire it to (*live.Hub).Wake.
+	OnPositioned func()
+
 	OnPublished    func(entries []store.OutboxEntry)
 	AfterPublish   func(entries []store.OutboxEntry) error
 	OnPublishError func(err error)
@@ -311,6 +317,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			err = r.opts.AfterPublish(batch)
 		}
 		next := <-ahead
+		positioned := batch[len(batch)-1].Position
+		if len(next.batch) > 0 {
+			positioned = next.batch[len(next.batch)-1].Position
+		}
 		if err != nil {
 			// The batch is kept and published again; what was claimed
 			// after it is offered again by the next claim after it.
@@ -331,8 +341,11 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			if r.opts.HandOverAfter > 0 && time.Since(failingSince) > r.opts.HandOverAfter {
 				return errHandOver
 			}
-			if !sleep(ctx, delay) {
-				return ctx.Err()
+			// The batch (and what was claimed behind it) has positions the
+			// bus is not carrying: the hub can read them from the store.
+			r.positioned()
+			if err := r.backOff(ctx, ob, delay, positioned); err != nil {
+				return err
 			}
 			continue
 		}
@@ -371,6 +384,50 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		// An empty claim ahead sends the loop back to a plain claim, and to
 		// waiting when that is empty too.
 		batch = next.batch
+	}
+}
+
+// backOff waits delay before a failed batch is retried. Meanwhile the
+// events committed in the meantime are still claimed, so that they get
+// their positions (after `positioned`, the last one given) at once and
+// live subscribers are served from the store while the bus is away,
+// rather than in bursts paced by the backoff. What is claimed here is
+// not kept: the claims after the retried batch offer it again, in order.
+// It returns ctx's error when ctx ends, or a store error.
+func (r *Relay) backOff(ctx context.Context, ob store.Outbox, delay time.Duration, positioned int64) error {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-r.wake:
+		case <-r.peer:
+		}
+		for {
+			more, err := withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
+				return ob.ClaimAfter(sctx, positioned, r.opts.Batch)
+			})
+			if err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+			if len(more) == 0 {
+				break
+			}
+			positioned = more[len(more)-1].Position
+			r.positioned()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+func (r *Relay) positioned() {
+	if r.opts.OnPositioned != nil {
+		r.opts.OnPositioned()
 	}
 }
 

@@ -61,7 +61,7 @@ func Relay(ctx context.Context, e *Env, o RelayOptions) error {
 	}
 	defer emb.Shutdown()
 	quiet := slog.New(slog.DiscardHandler)
-	b, err := bus.Connect(ctx, emb.ClientURL(), "edupulse-bench", bus.WithLogger(quiet))
+	b, err := bus.Connect(ctx, "", "edupulse-bench", bus.InProcess(emb), bus.WithLogger(quiet))
 	if err != nil {
 		return err
 	}
