@@ -1,6 +1,10 @@
 package postgres
 
-import "time"
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // OnWriteAttempt makes s report the backend pid of each write attempt.
 func OnWriteAttempt(s *Store, f func(pid uint32)) { s.onAttempt = f }
@@ -10,3 +14,7 @@ func OnWriteAttempt(s *Store, f func(pid uint32)) { s.onAttempt = f }
 func SetWriteRetries(s *Store, attempts int) {
 	s.retry = retryPolicy{attempts: attempts, minBackoff: time.Millisecond, maxBackoff: time.Millisecond}
 }
+
+// TraceOutbox makes the outbox connections s opens from now on report
+// their statements to t.
+func TraceOutbox(s *Store, t pgx.QueryTracer) { s.outboxConfig.Tracer = t }
