@@ -82,6 +82,15 @@ type outbox struct {
 	// cost, so that the next claim does not look at them again.
 	handed []store.OutboxEntry
 	floor  int64
+	// last is relay_state.last_position and floor its claim_floor, as this
+	// holder last read or wrote them, when known. Only the holder of the
+	// lock writes relay_state, so they stay true until a statement of ours
+	// fails (its outcome unknown): a claim then reads them again. Knowing
+	// them spares a claim that row, and the query for entries claimed and
+	// not acknowledged when there can be none (all acknowledged, or all in
+	// the caller's hands).
+	last  int64
+	known bool
 }
 
 // claimable selects unclaimed entries that are safe to publish now, with
@@ -179,7 +188,7 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) ([]store.Ou
 	}
 	entries, err := o.claim(ctx, after, n)
 	if err != nil {
-		o.handed = nil
+		o.handed, o.known = nil, false
 		return nil, fmt.Errorf("claim outbox: %w", translate(err))
 	}
 	if after > 0 && len(o.handed) > 0 && o.handed[len(o.handed)-1].Position == after {
@@ -190,29 +199,37 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) ([]store.Ou
 	return entries, nil
 }
 
-// claim reads, in one batch, the claim state, what was claimed and not
-// acknowledged, and what may be claimed; then, when there is anything to
+// claim reads, in one batch, the claim state (unless known), what was
+// claimed and not acknowledged (unless there can be none), and what may be
+// claimed; then, when there is anything to
 // record, writes the new positions and the claim floor in a second batch.
 // Each batch is one implicit transaction, and no explicit one spans the
 // two: only the holder of the relay's lock writes relay_state and
 // event_positions, so nothing can change them in between, and the reads
 // took a snapshot per statement inside a transaction too. A claim that
 // finds nothing (most of them: the claim ahead and the claim before
-// waiting, at a steady trickle of commits) is then three statements and
-// one round trip, and writes nothing.
+// waiting, at a steady trickle of commits) is then one statement and one
+// round trip, and writes nothing.
 func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxEntry, error) {
 	var (
 		last, floor    int64
 		waiting, fresh []store.OutboxEntry
 	)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT last_position, claim_floor FROM relay_state`).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&last, &floor) })
-	b.Queue(claimedUnacked, n, after).Query(func(rows pgx.Rows) error {
-		var err error
-		waiting, err = pgx.CollectRows(rows, scanOutboxEntry)
-		return err
-	})
+	if o.known {
+		last, floor = o.last, o.floor
+	} else {
+		b.Queue(`SELECT last_position, claim_floor FROM relay_state`).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&last, &floor) })
+	}
+	// Positions above last do not exist yet.
+	if !o.known || max(floor, after) < last {
+		b.Queue(claimedUnacked, n, after).Query(func(rows pgx.Rows) error {
+			var err error
+			waiting, err = pgx.CollectRows(rows, scanOutboxEntry)
+			return err
+		})
+	}
 	b.Queue(claimable, n).Query(func(rows pgx.Rows) error {
 		var err error
 		fresh, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OutboxEntry, error) {
@@ -246,6 +263,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 			return nil, err
 		}
 	}
+	o.last, o.known = last+int64(len(fresh)), true
 	return append(waiting, fresh...), nil
 }
 
@@ -311,16 +329,29 @@ func (o *outbox) Ack(ctx context.Context, ids []uuid.UUID) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := &pgx.Batch{}
+	// The acknowledgement need not wait for its WAL flush, the one fsync
+	// of the two per batch that can be spared: a server crash that loses
+	// it leaves the entries claimed and unacknowledged, which the next
+	// holder republishes and the stream de-duplicates, as after a relay
+	// crash between publishing and marking. The next claim that assigns
+	// positions flushes it anyway (WAL is flushed in order).
+	b.Queue(`SET LOCAL synchronous_commit = off`)
 	b.Queue(`DELETE FROM outbox WHERE event_id = ANY($1)`, ids)
 	if k := o.ackedPrefix(ids); k > 0 {
 		// The oldest claimed entries are acknowledged (as the relay does,
 		// batch by batch): the floor moves past them in the same round trip.
 		newFloor := o.handed[k-1].Position
-		b.Queue(`UPDATE relay_state SET claim_floor = $1 WHERE claim_floor = $2`, newFloor, o.floor)
+		b.Queue(`UPDATE relay_state SET claim_floor = $1 WHERE claim_floor = $2`, newFloor, o.floor).
+			Exec(func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() != 1 {
+					o.known = false // not the floor we thought: read it again
+				}
+				return nil
+			})
 		o.floor, o.handed = newFloor, o.handed[k:]
 	}
 	if err := o.conn.SendBatch(ctx, b).Close(); err != nil {
-		o.handed = nil
+		o.handed, o.known = nil, false
 		return fmt.Errorf("ack outbox: %w", translate(err))
 	}
 	return nil
