@@ -38,24 +38,36 @@ import (
 // holds of them, dead tuples its queries wade through, depends on whether
 // the server could remove them meanwhile.
 //
+// "relay" runs the relay package's loop; "partial-waits" a loop that
+// differs in one point only, for comparison: after a batch smaller than the
+// claim limit it claims nothing more (no claim ahead, no claim after the
+// acknowledgement) and waits for the next wake-up, which a commit made
+// meanwhile has already sent.
+//
 // The server must run on this machine (its backends are read in /proc):
 //
-//	go test -run '^$' -bench RelayLoad -benchtime 300x ./internal/store/postgres/
+//	go test -run '^$' -bench 'RelayLoad/.*/rate=30$' -benchtime 300x ./internal/store/postgres/
+//	go test -run '^$' -bench 'RelayLoad/.*/rate=300$' -benchtime 3000x ./internal/store/postgres/
 func BenchmarkRelayLoad(b *testing.B) {
-	for _, setup := range []struct {
-		name    string
-		standby bool
-		history int
-	}{{"alone", false, 0}, {"standby", true, 20000}} {
-		for _, rate := range []int{30, 300} {
-			b.Run(fmt.Sprintf("%s/rate=%d", setup.name, rate), func(b *testing.B) {
-				relayLoad(b, rate, setup.standby, setup.history)
-			})
+	for _, loop := range []string{"relay", "partial-waits"} {
+		for _, setup := range []struct {
+			name    string
+			standby bool
+			history int
+		}{{"alone", false, 0}, {"standby", true, 20000}} {
+			for _, rate := range []int{30, 300} {
+				b.Run(fmt.Sprintf("%s/%s/rate=%d", loop, setup.name, rate), func(b *testing.B) {
+					relayLoad(b, loop, rate, setup.standby, setup.history)
+				})
+			}
 		}
 	}
 }
 
-func relayLoad(b *testing.B, rate int, standby bool, history int) {
+// waker is the relay's Wake.
+type waker interface{ Wake() }
+
+func relayLoad(b *testing.B, loop string, rate int, standby bool, history int) {
 	url := testpg.Database(b, postgres.Migrate)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -67,12 +79,22 @@ func relayLoad(b *testing.B, rate int, standby bool, history int) {
 	tr := &statementCounter{byText: map[string]int{}}
 	postgres.TraceOutbox(s, tr)
 	pub := &stubPublisher{}
-	r, err := relay.New(s, pub, relay.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
+	var (
+		r   waker
+		run func(context.Context) error
+	)
+	if loop == "relay" {
+		rl, err := relay.New(s, pub, relay.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, run = rl, rl.Run
+	} else {
+		pw := &partialWaits{st: s, pub: pub, wake: make(chan struct{}, 1)}
+		r, run = pw, pw.run
 	}
 	runDone := make(chan error, 1)
-	go func() { runDone <- r.Run(ctx) }()
+	go func() { runDone <- run(ctx) }()
 	defer func() {
 		cancel()
 		if err := <-runDone; err != nil {
@@ -140,10 +162,104 @@ func relayLoad(b *testing.B, rate int, standby bool, history int) {
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(lines)))
 	b.ReportMetric(float64(total)/n, "stmts/event")
+	claims := 0
+	for text, c := range stmts1 {
+		if strings.HasPrefix(text, "WITH cand") {
+			claims += c - stmts0[text]
+		}
+	}
+	b.ReportMetric(float64(claims)/n, "claims/event")
 	if b.N < 10 {
 		return // a probe run: too short to say anything
 	}
 	b.Logf("%d events in %v; outbox connection statements:\n%s", b.N, elapsed.Round(time.Millisecond), strings.Join(lines, "\n"))
+}
+
+// partialWaits is the relay's loop (claim, claim ahead while publishing,
+// acknowledge; Pending every second) but for one point: a batch smaller
+// than the limit ends the round, and the loop waits for a wake-up.
+type partialWaits struct {
+	st   store.Store
+	pub  *stubPublisher
+	wake chan struct{}
+}
+
+func (p *partialWaits) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *partialWaits) run(ctx context.Context) error {
+	const limit = 1024
+	ob, err := p.st.AcquireOutbox(ctx)
+	if err != nil {
+		return nil // ended before it got the outbox
+	}
+	defer ob.Release()
+	var lastPending time.Time
+	idle := func() bool {
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-p.wake:
+		case <-t.C:
+		}
+		return true
+	}
+	type claimed struct {
+		batch []store.OutboxEntry
+		err   error
+	}
+	for ctx.Err() == nil {
+		if time.Since(lastPending) >= time.Second {
+			if _, _, err := ob.Pending(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			lastPending = time.Now()
+		}
+		batch, err := ob.Claim(context.WithoutCancel(ctx), limit)
+		if err != nil {
+			return err
+		}
+		for len(batch) > 0 {
+			var ahead chan claimed
+			if len(batch) == limit {
+				ahead = make(chan claimed, 1)
+				go func(after int64) {
+					b, err := ob.ClaimAfter(context.WithoutCancel(ctx), after, limit)
+					ahead <- claimed{b, err}
+				}(batch[len(batch)-1].Position)
+			}
+			msgs := make([]bus.Message, len(batch))
+			ids := make([]uuid.UUID, len(batch))
+			for i, e := range batch {
+				msgs[i] = bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body}
+				ids[i] = e.EventID
+			}
+			if _, err := p.pub.PublishBatch(ctx, msgs, 256); err != nil {
+				return err
+			}
+			if err := ob.Ack(context.WithoutCancel(ctx), ids); err != nil {
+				return err
+			}
+			if ahead == nil {
+				break
+			}
+			next := <-ahead
+			if next.err != nil {
+				return next.err
+			}
+			batch = next.batch
+		}
+		if !idle() {
+			return nil
+		}
+	}
+	return nil
 }
 
 // backendCPU is the user and system CPU time process pid has used.
