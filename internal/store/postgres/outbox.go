@@ -91,6 +91,12 @@ type outbox struct {
 	// the caller's hands).
 	last  int64
 	known bool
+	// below is a transaction id that no entry, in the outbox now or to
+	// come, is below (as text: xid8): the claim's and Pending's scans of
+	// the outbox in transaction order start there, not at the start of an
+	// index that, between vacuums, begins with every entry acknowledged
+	// since the last one. Pending moves it up. The empty string: not yet.
+	below string
 }
 
 // claimable selects unclaimed entries that are safe to publish now, with
@@ -128,7 +134,8 @@ const claimable = `
 WITH cand AS (
     SELECT o.event_id, o.aggregate_id, o.version, o.tx_id, o.seq, o.subject
     FROM outbox o
-    WHERE (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
+    WHERE o.tx_id >= $2::text::xid8
+      AND (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
     ORDER BY o.tx_id, o.seq
     LIMIT $1
 ), earlier AS (
@@ -230,7 +237,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 			return err
 		})
 	}
-	b.Queue(claimable, n).Query(func(rows pgx.Rows) error {
+	b.Queue(claimable, n, o.lowerBound()).Query(func(rows pgx.Rows) error {
 		var err error
 		fresh, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OutboxEntry, error) {
 			var e store.OutboxEntry
@@ -371,18 +378,46 @@ func (o *outbox) ackedPrefix(ids []uuid.UUID) int {
 	return len(ids)
 }
 
+func (o *outbox) lowerBound() string {
+	if o.below == "" {
+		return "0"
+	}
+	return o.below
+}
+
+// pending counts the outbox through its transaction-order index from the
+// lower bound (a sequential scan would read every row deleted since the
+// last vacuum), and moves the bound up: to the oldest entry it counts, or
+// to the oldest transaction running when it looks if that is older. No
+// entry is ever below that: those it sees are not; those it does not see
+// belong to transactions still running then, or begun since, whose ids
+// are not below the oldest running one. (That oldest is the server's: a
+// long transaction anywhere holds the bound back, never wrongly ahead.)
+const pending = `
+SELECT count(*),
+    coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8,
+    least(pg_snapshot_xmin(pg_current_snapshot()), min(tx_id))::text
+FROM outbox
+WHERE tx_id >= $1::text::xid8`
+
 func (o *outbox) Pending(ctx context.Context) (int, time.Duration, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var (
 		count int
 		age   float64
+		below string
 	)
-	err := o.conn.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox`).
-		Scan(&count, &age)
-	if err != nil {
+	b := &pgx.Batch{}
+	// The outbox's statistics are stale (see Claim): without this the plan
+	// of a range that is, to the planner, a third of the table is a
+	// sequential scan.
+	b.Queue(`SET LOCAL enable_seqscan = off`)
+	b.Queue(pending, o.lowerBound()).QueryRow(func(row pgx.Row) error { return row.Scan(&count, &age, &below) })
+	if err := o.conn.SendBatch(ctx, b).Close(); err != nil {
 		return 0, 0, fmt.Errorf("outbox pending: %w", translate(err))
 	}
+	o.below = below
 	return count, time.Duration(age * float64(time.Second)), nil
 }
 

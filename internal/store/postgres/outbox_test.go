@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/testpg"
@@ -188,4 +189,69 @@ func TestOutboxKnownStateMatchesTable(t *testing.T) {
 	n, _, err := ob.Pending(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// Pending moves up the transaction id below which the outbox's scans do not
+// look. A transaction that took its id before, and appends and commits
+// only after, acknowledged entries and Pending calls, is still claimed.
+func TestOutboxBoundNeverPassesRunningTransaction(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := context.Background()
+	commit := func() event.Envelope {
+		ev := lesson(uuid.New())
+		_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
+		})
+		require.NoError(t, err)
+		return ev
+	}
+	p := store.Pulse{ID: uuid.New(), TeacherID: uuid.New(), Title: "lock me", CreatedAt: time.Now()}
+	_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.InsertPulse(ctx, p)
+	})
+	require.NoError(t, err)
+
+	ob, err := s.AcquireOutbox(ctx)
+	require.NoError(t, err)
+	defer ob.Release()
+	drainAll := func() []store.OutboxEntry {
+		var all []store.OutboxEntry
+		for {
+			entries, err := ob.Claim(ctx, 10)
+			require.NoError(t, err)
+			if len(entries) == 0 {
+				return all
+			}
+			ids := make([]uuid.UUID, len(entries))
+			for i, e := range entries {
+				ids[i] = e.EventID
+			}
+			require.NoError(t, ob.Ack(ctx, ids))
+			all = append(all, entries...)
+		}
+	}
+	commit()
+	drainAll()
+	_, _, err = ob.Pending(ctx)
+	require.NoError(t, err)
+
+	late := lesson(uuid.New())
+	started, release := make(chan struct{}), make(chan struct{})
+	lateDone := holdOpen(t, s, &late, &p.ID, started, release)
+	<-started // it has its transaction id, and no outbox entry yet
+	for range 3 {
+		commit()
+		require.Len(t, drainAll(), 1)
+		n, _, err := ob.Pending(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	}
+	close(release)
+	require.NoError(t, <-lateDone)
+
+	got := drainAll()
+	require.Len(t, got, 1, "the late transaction's entry, below every entry acknowledged meanwhile in transaction order")
+	require.Equal(t, late.ID, got[0].EventID)
+	require.EqualValues(t, 5, got[0].Position)
 }
