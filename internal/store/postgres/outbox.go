@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ func (s *Store) AcquireOutbox(ctx context.Context) (store.Outbox, error) {
 }
 
 func lockOutbox(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, fmt.Sprintf(`SET lock_timeout = %d`, lockWait.Milliseconds())); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT set_config('lock_timeout', $1, false)`, strconv.FormatInt(lockWait.Milliseconds(), 10)); err != nil {
 		return err
 	}
 	for {
@@ -124,6 +125,10 @@ type outbox struct {
 // version 7 back instead can stall the tail for good: when every one of
 // the first n rows waits for a row further on, nothing is ever claimed.)
 //
+// The scan in transaction order starts at the outbox's lower bound ($2,
+// see outbox.below): below it lie only acknowledged entries, which the
+// index keeps until the next vacuum.
+//
 // Only aggregates with a candidate past version 1 are probed, once each.
 // The LATERAL ... OFFSET 0 subqueries and the scalar "is it claimed"
 // subqueries keep these lookups index probes per row: as plain joins or
@@ -178,9 +183,9 @@ LIMIT $1`
 // to the planner, which then reads and sorts the whole backlog on every
 // claim — a bitmap scan of the tail index and a top-N sort instead of an
 // index scan in claim order — and a drain costs time quadratic in the
-// backlog). Hence bitmap scans turned off and generic plans forced for the
-// outbox's connection (see AcquireOutbox): PostgreSQL plans a prepared statement's first
-// five executions for their parameters, and with a freshly written backlog
+// backlog). Hence bitmap scans turned off and generic plans forced on the
+// outbox's connection (see AcquireOutbox): PostgreSQL plans a prepared
+// statement's first five executions for their parameters, and with a freshly written backlog
 // the plan it picks for a claim of 1,024 took 200-330 ms, against 8-12 ms
 // for the generic plan it settles on afterwards.
 func (o *outbox) Claim(ctx context.Context, n int) ([]store.OutboxEntry, error) {
@@ -208,8 +213,8 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) ([]store.Ou
 
 // claim reads, in one batch, the claim state (unless known), what was
 // claimed and not acknowledged (unless there can be none), and what may be
-// claimed; then, when there is anything to
-// record, writes the new positions and the claim floor in a second batch.
+// claimed; then, when there is anything to record, writes the new
+// positions and the claim floor in a second batch.
 // Each batch is one implicit transaction, and no explicit one spans the
 // two: only the holder of the relay's lock writes relay_state and
 // event_positions, so nothing can change them in between, and the reads

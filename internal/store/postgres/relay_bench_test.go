@@ -49,6 +49,9 @@ import (
 //	go test -run '^$' -bench 'RelayLoad/.*/rate=30$' -benchtime 300x ./internal/store/postgres/
 //	go test -run '^$' -bench 'RelayLoad/.*/rate=300$' -benchtime 3000x ./internal/store/postgres/
 func BenchmarkRelayLoad(b *testing.B) {
+	if testing.Short() {
+		b.Skip("seconds of steady load per case")
+	}
 	for _, loop := range []string{"relay", "partial-waits"} {
 		for _, setup := range []struct {
 			name    string
