@@ -302,11 +302,19 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			}
 		}
 
-		ahead := make(chan claimed, 1)
-		go func(after int64) {
-			b, err := claim(after)
-			ahead <- claimed{b, err}
-		}(batch[len(batch)-1].Position)
+		// Claim the next batch while this one is published, but only after
+		// a full batch: a partial one was everything committed when it was
+		// claimed, so a claim ahead would come back empty (most of the
+		// leader's statements at a steady trickle of writes); a commit
+		// since has left a wake-up for idle to find.
+		var ahead chan claimed
+		if len(batch) >= r.opts.Batch {
+			ahead = make(chan claimed, 1)
+			go func(after int64) {
+				b, err := claim(after)
+				ahead <- claimed{b, err}
+			}(batch[len(batch)-1].Position)
+		}
 
 		msgs = msgs[:0]
 		for _, e := range batch {
@@ -316,7 +324,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		if err == nil && r.opts.AfterPublish != nil {
 			err = r.opts.AfterPublish(batch)
 		}
-		next := <-ahead
+		var next claimed
+		if ahead != nil {
+			next = <-ahead
+		}
 		positioned := batch[len(batch)-1].Position
 		if len(next.batch) > 0 {
 			positioned = next.batch[len(next.batch)-1].Position
@@ -377,6 +388,13 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		r.m.batchDuration.Observe(time.Since(start).Seconds())
 		if r.opts.OnPublished != nil {
 			r.opts.OnPublished(batch)
+		}
+		if ahead == nil {
+			batch = nil
+			if !r.idle(ctx) {
+				return ctx.Err()
+			}
+			continue
 		}
 		if next.err != nil {
 			return fmt.Errorf("claim: %w", next.err)
