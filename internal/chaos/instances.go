@@ -47,7 +47,7 @@ func newFleet(bin, runDir string, n int, env []string, token string, obs *observ
 		if err != nil {
 			return nil, err
 		}
-		data, err := os.MkdirTemp("", fmt.Sprintf("edupulse-chaos-i%d-", i+1))
+		data, err := dataDir(fmt.Sprintf("i%d", i+1))
 		if err != nil {
 			return nil, err
 		}

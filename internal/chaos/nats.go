@@ -40,7 +40,7 @@ type natsCluster struct {
 func startNATS(ctx context.Context, bin, runDir string, n int) (*natsCluster, error) {
 	c := &natsCluster{bin: bin}
 	var err error
-	if c.dir, err = os.MkdirTemp("", "edupulse-chaos-nats-"); err != nil {
+	if c.dir, err = dataDir("nats"); err != nil {
 		return nil, err
 	}
 	routes := make([]string, n)

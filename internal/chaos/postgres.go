@@ -45,7 +45,7 @@ func startPostgres(ctx context.Context, runDir string) (*pgCluster, error) {
 		return nil, err
 	}
 	c := &pgCluster{owned: true, bindir: bindir, log: filepath.Join(runDir, "postgres.log"), dbName: chaosDB}
-	if c.dir, err = os.MkdirTemp("", "edupulse-chaos-pg-"); err != nil {
+	if c.dir, err = dataDir("pg"); err != nil {
 		return nil, err
 	}
 	c.data, c.sock = filepath.Join(c.dir, "data"), filepath.Join(c.dir, "sock")

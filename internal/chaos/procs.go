@@ -6,7 +6,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -154,5 +157,45 @@ func waitTCP(addr string, d time.Duration, p *proc) error {
 			return fmt.Errorf("%s does not listen on %s after %s", p.name, addr, d)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dataPrefix names the run's data directories (the cluster's, the nodes'
+// stores, the instances'), which are removed at the end of the run; a
+// harness killed outright leaves them, and the next run removes them.
+const dataPrefix = "edupulse-chaos-data-"
+
+// dataDir creates a data directory for kind, marked with the harness's pid.
+func dataDir(kind string) (string, error) {
+	dir, err := os.MkdirTemp("", dataPrefix+kind+"-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil { //nolint:gosec // a pid
+		return "", errors.Join(err, os.RemoveAll(dir))
+	}
+	return dir, nil
+}
+
+// sweepStale removes data directories whose harness is gone.
+func sweepStale() {
+	entries, err := os.ReadDir(os.TempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), dataPrefix) {
+			continue
+		}
+		dir := filepath.Join(os.TempDir(), e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, "owner.pid")) //nolint:gosec // our own marker
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		_ = os.RemoveAll(dir)
 	}
 }

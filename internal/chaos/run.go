@@ -62,6 +62,7 @@ func Run(ctx context.Context, cfg Config) (*Reconciliation, error) {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(out, "%s chaos: %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
+	sweepStale()
 	start := time.Now()
 	obs := newObservations(start)
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
