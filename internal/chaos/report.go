@@ -61,7 +61,7 @@ func longestGap(times []time.Time, from, to time.Time) (time.Duration, time.Time
 func recovery(times []time.Time, from, to time.Time, stall time.Duration) time.Duration {
 	gap, end := longestGap(times, from, to)
 	switch {
-	case gap < stall:
+	case gap <= stall:
 		return -1
 	case end.IsZero():
 		return notBack
