@@ -106,7 +106,7 @@ func (f *fleet) start(ctx context.Context, i int, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("instance %d not serving %s after start: %w", i+1, timeout, last)
+			return fmt.Errorf("instance %d not serving %s after start: %w; its log ends: %s", i+1, timeout.Round(time.Millisecond), last, logTail(in.log, 400))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -281,8 +281,8 @@ func logTail(path string, n int) string {
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if len(s) > 600 {
+		s = s[:600] + "…"
 	}
 	return s
 }

@@ -29,6 +29,8 @@ type FaultMetrics struct {
 	// until the end of the window.
 	WritesBack, RelayBack, DeliveryBack time.Duration
 	FailedWrites                        int
+	// FailedBy counts the failed attempts of the window by kind.
+	FailedBy map[string]int
 }
 
 const notBack = time.Duration(1<<63 - 1)
@@ -71,19 +73,20 @@ func recovery(times []time.Time, from, to time.Time, stall time.Duration) time.D
 }
 
 // measure computes each fault's metrics. Times must be sorted.
-func measure(faults []*Fault, loadEnd time.Time, writesOK, writesFailed, relay []time.Time, subs []SubLog) []FaultMetrics {
+func measure(faults []*Fault, loadEnd time.Time, writesOK []time.Time, writesFailed []failedWrite, relay []time.Time, subs []SubLog) []FaultMetrics {
 	out := make([]FaultMetrics, len(faults))
 	for i, f := range faults {
 		to := loadEnd
 		if i+1 < len(faults) {
 			to = faults[i+1].At
 		}
-		m := FaultMetrics{DeliveryBack: -1}
+		m := FaultMetrics{DeliveryBack: -1, FailedBy: map[string]int{}}
 		m.WritesBack = recovery(writesOK, f.At, to, writeStall)
 		m.RelayBack = recovery(relay, f.At, to, relayStall)
-		for _, t := range writesFailed {
-			if !t.Before(f.At) && t.Before(to) {
+		for _, w := range writesFailed {
+			if !w.At.Before(f.At) && w.At.Before(to) {
 				m.FailedWrites++
+				m.FailedBy[w.Class]++
 			}
 		}
 		for _, s := range subs {
@@ -105,6 +108,22 @@ func measure(faults []*Fault, loadEnd time.Time, writesOK, writesFailed, relay [
 		out[i] = m
 	}
 	return out
+}
+
+func fmtFailed(m FaultMetrics) string {
+	if m.FailedWrites == 0 {
+		return "0"
+	}
+	kinds := make([]string, 0, len(m.FailedBy))
+	for k := range m.FailedBy {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return m.FailedBy[kinds[i]] > m.FailedBy[kinds[j]] })
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", m.FailedBy[k], k)
+	}
+	return fmt.Sprintf("%d (%s)", m.FailedWrites, strings.Join(parts, ", "))
 }
 
 func fmtRecovery(d time.Duration) string {
@@ -144,18 +163,21 @@ func writeReport(w io.Writer, s Summary, faults []*Fault, metrics []FaultMetrics
 	fmt.Fprintf(w, "\n== chaos run: %s of load, %d faults, %s in all\n",
 		s.LoadEnd.Sub(s.Start).Round(time.Second), len(faults), s.End.Sub(s.Start).Round(time.Second))
 
-	fmt.Fprintf(w, "\n-- faults (recovery: time from the fault to the end of the longest stall of each signal in its window; \"no stall\": never quiet > %s/%s/%s)\n",
+	fmt.Fprintf(w, "\n-- faults\n"+
+		"delivery gap: the longest time an admin subscriber went without a delivery between this fault and the next.\n"+
+		"writes/relay/live back: time from the fault until the end of the longest stall (writes acknowledged, the stream's last\n"+
+		"sequence advancing, deliveries at subscribers) in that window; \"no stall\": never quiet for more than %s/%s/%s.\n",
 		writeStall, relayStall, deliveryStall)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tat\tkind\ttarget\tdelivery gap\twrites back\trelay back\tlive back\tfailed writes\tok")
+	fmt.Fprintln(tw, "#\tat\tkind\ttarget\tdelivery gap\twrites back\trelay back\tlive back\tfailed write attempts (retried)\tok")
 	for i, f := range faults {
 		m := metrics[i]
 		ok := "yes"
 		if f.Failed {
 			ok = "NO"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", i+1, offset(s.Start, f.At), f.Kind, f.Target,
-			fmtDur(m.DeliveryGap), fmtRecovery(m.WritesBack), fmtRecovery(m.RelayBack), fmtRecovery(m.DeliveryBack), m.FailedWrites, ok)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, offset(s.Start, f.At), f.Kind, f.Target,
+			fmtDur(m.DeliveryGap), fmtRecovery(m.WritesBack), fmtRecovery(m.RelayBack), fmtRecovery(m.DeliveryBack), fmtFailed(m), ok)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\n-- what each fault did")

@@ -32,7 +32,11 @@ func TestMeasure(t *testing.T) {
 	t.Parallel()
 	faults := []*Fault{{Kind: PGRestart, At: t0.Add(10 * time.Second)}, {Kind: KillInstance, At: t0.Add(20 * time.Second)}}
 	writes := at(9.9, 10.1, 12.5, 12.6, 13, 14, 15, 16, 17, 18, 19, 20.1, 20.2, 21, 22, 23, 24, 25, 26, 27, 28, 29)
-	failed := at(10.2, 11, 12, 20.05)
+	var failed []failedWrite
+	for _, x := range at(10.2, 11, 12, 20.05) {
+		failed = append(failed, failedWrite{At: x, Class: "ISE"})
+	}
+	failed[0].Class = "no answer"
 	relay := at(10.2, 13.5, 14, 15, 16, 17, 18, 19, 20.1, 21, 22, 23, 24, 25, 26, 27, 28, 29)
 	subs := []SubLog{
 		{Name: "events#1", Received: deliveries2(at(10.1, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20.5, 21, 22, 23, 24, 25, 26, 27, 28, 29))},
@@ -47,6 +51,7 @@ func TestMeasure(t *testing.T) {
 	assert.Equal(t, 2500*time.Millisecond, m[0].WritesBack)
 	assert.Equal(t, 3500*time.Millisecond, m[0].RelayBack)
 	assert.Equal(t, 3, m[0].FailedWrites)
+	assert.Equal(t, "3 (2 ISE, 1 no answer)", fmtFailed(m[0]))
 	assert.Equal(t, time.Duration(-1), m[1].WritesBack)
 	assert.Equal(t, 1, m[1].FailedWrites)
 	assert.Equal(t, 1000*time.Millisecond, m[1].DeliveryGap)

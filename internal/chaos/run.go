@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (*Reconciliation, error) {
 		subs[i].StartPosition = positionOf(store, subs[i].StartEventID)
 	}
 	slices.SortFunc(okTimes, func(a, b time.Time) int { return a.Compare(b) })
-	slices.SortFunc(failTimes, func(a, b time.Time) int { return a.Compare(b) })
+	slices.SortFunc(failTimes, func(a, b failedWrite) int { return a.At.Compare(b.At) })
 	r := Reconcile(store, stream, acks, subs, dups)
 	metrics := measure(faults, loadEnd, okTimes, failTimes, mon.times(), subs)
 

@@ -55,8 +55,8 @@ type writers struct {
 	creating  int
 	acks      []Ack
 	successes []time.Time // completion times of acknowledged mutations
-	failures  []time.Time // times of failed attempts
-	next      int         // round robin over instances
+	failures  []failedWrite
+	next      int // round robin over instances
 
 	skipped  atomic.Int64 // ticks with every worker busy
 	gaveUp   atomic.Int64 // mutations abandoned after their retry budget
@@ -234,11 +234,12 @@ func (w *writers) do(ctx context.Context, op, token, query string, vars map[stri
 			w.mu.Unlock()
 			return true
 		}
-		w.mu.Lock()
-		w.failures = append(w.failures, now)
-		w.mu.Unlock()
 		var ge *gqlError
-		if !errors.As(err, &ge) {
+		isGQL := errors.As(err, &ge)
+		w.mu.Lock()
+		w.failures = append(w.failures, failedWrite{At: now, Class: shortClass(ge, isGQL)})
+		w.mu.Unlock()
+		if !isGQL {
 			w.obs.add("%s: %v", op, err)
 			return false
 		}
@@ -279,10 +280,32 @@ func (w *writers) instance() int {
 	return w.next
 }
 
-func (w *writers) snapshot() (acks []Ack, ok, failed []time.Time) {
+func (w *writers) snapshot() (acks []Ack, ok []time.Time, failed []failedWrite) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]Ack(nil), w.acks...), append([]time.Time(nil), w.successes...), append([]time.Time(nil), w.failures...)
+	return append([]Ack(nil), w.acks...), append([]time.Time(nil), w.successes...), append([]failedWrite(nil), w.failures...)
+}
+
+// failedWrite is one failed attempt (retried unless the budget ran out).
+type failedWrite struct {
+	At    time.Time
+	Class string
+}
+
+// shortClass is a failure's kind in a few characters, for the fault table.
+func shortClass(ge *gqlError, ok bool) string {
+	switch {
+	case !ok:
+		return "other"
+	case ge.Transport:
+		return "no answer"
+	case ge.Code == "INTERNAL_SERVER_ERROR":
+		return "ISE"
+	case ge.Code != "":
+		return ge.Code
+	default:
+		return fmt.Sprintf("HTTP %d", ge.Status)
+	}
 }
 
 func (w *writers) summary() string {
