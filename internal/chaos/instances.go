@@ -3,7 +3,6 @@ package chaos
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -286,5 +285,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-var errGraphQL = errors.New("graphql error")

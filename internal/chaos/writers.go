@@ -186,7 +186,7 @@ func (w *writers) respond(ctx context.Context, p *openPulse, s actor, confidence
 			Event eventRef `json:"event"`
 		} `json:"respondToPulse"`
 	}
-	ok := w.do(ctx, "respondToPulse", s.token,
+	w.do(ctx, "respondToPulse", s.token,
 		`mutation($in: RespondToPulseInput!) { respondToPulse(input: $in) { `+eventFields+` } }`,
 		map[string]any{"in": map[string]any{"pulseId": p.id, "answer": "answer " + key, "confidence": confidence, "idempotencyKey": key}}, &out,
 		func() eventRef { return out.RespondToPulse.Event })
@@ -196,7 +196,6 @@ func (w *writers) respond(ctx context.Context, p *openPulse, s actor, confidence
 	// pulse still closes.
 	p.responses++
 	w.mu.Unlock()
-	_ = ok
 }
 
 func (w *writers) close(ctx context.Context, p *openPulse) {
