@@ -77,6 +77,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			*p = abs
 		}
 	}
+	// A hard ceiling, so that CI never waits on a run that hangs: the load,
+	// plus start-up, the last fault's recovery, the drain and the reading of
+	// store and stream, each bounded well below this.
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration+15*time.Minute)
+	defer cancel()
 	r, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "edupulse-chaos: %v\nlogs: %s\n", err, cfg.RunDir)

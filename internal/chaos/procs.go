@@ -82,8 +82,6 @@ func startProc(s procSpec) (*proc, error) {
 	return p, nil
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
 func (p *proc) alive() bool {
 	select {
 	case <-p.done:
@@ -188,7 +186,7 @@ func sweepStale() {
 			continue
 		}
 		dir := filepath.Join(os.TempDir(), e.Name())
-		b, err := os.ReadFile(filepath.Join(dir, "owner.pid")) //nolint:gosec // our own marker
+		b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
 		if err != nil {
 			continue
 		}

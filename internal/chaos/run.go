@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Reconciliation, error) {
 	sweepStale()
 	start := time.Now()
 	obs := newObservations(start)
-	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.RunDir, 0o750); err != nil {
 		return nil, err
 	}
 	logf("run directory %s, seed %d", cfg.RunDir, cfg.Seed)
