@@ -96,7 +96,7 @@ func (f *fleet) start(ctx context.Context, i int, timeout time.Duration) error {
 	var last error
 	for {
 		if !p.alive() {
-			return fmt.Errorf("instance %d exited at start (%s): %s", i+1, p.exitStatus(), logTail(in.log, 600))
+			return fmt.Errorf("instance %d exited at start (%s); its last log line: %s", i+1, p.exitStatus(), logTail(in.log, 300))
 		}
 		if last = f.serving(ctx, in); last == nil {
 			if code := f.get(ctx, in.url+"/readyz"); code != http.StatusOK {
@@ -105,7 +105,7 @@ func (f *fleet) start(ctx context.Context, i int, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("instance %d not serving %s after start: %w; its log ends: %s", i+1, timeout.Round(time.Millisecond), last, logTail(in.log, 400))
+			return fmt.Errorf("instance %d not serving %s after start: %w; its last log line: %s", i+1, timeout.Round(time.Millisecond), last, logTail(in.log, 300))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -118,7 +118,7 @@ func (f *fleet) watch(in *instance, p *proc) {
 	expected := in.expectExit || in.proc != p
 	in.mu.Unlock()
 	if !expected {
-		f.obs.add("instance %d exited by itself (%s): %s", in.idx+1, p.exitStatus(), logTail(in.log, 400))
+		f.obs.add("instance %d exited by itself (%s); its last log line: %s", in.idx+1, p.exitStatus(), logTail(in.log, 300))
 	}
 }
 
@@ -266,16 +266,19 @@ func (f *fleet) stopAll() {
 	}
 }
 
-// logTail is the end of a log file, on one line, for an observation.
+// logTail is the last line of a log file, at most n bytes of it, for an
+// observation: where a process stopped, or what it was waiting for.
 func logTail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
-	if len(b) > n {
-		b = b[len(b)-n:]
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	if len(last) > n {
+		last = last[:n] + "…"
 	}
-	return strings.Join(strings.Fields(string(b)), " ")
+	return last
 }
 
 func firstLine(s string) string {
