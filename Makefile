@@ -80,6 +80,22 @@ bench: ## The whole server under load next to its physical floors (< 10 min; BEN
 	$(GO) build -o bin/edupulse-bench ./cmd/edupulse-bench
 	bin/edupulse-bench -bin bin/edupulse -out bench/results $(BENCH_FLAGS)
 
+# The chaos run's processes, built from the tree: the server, the NATS
+# server at the version go.mod pins (a `tool` of the module), the harness.
+.PHONY: chaos-build
+chaos-build:
+	$(GO) build -o bin/edupulse ./cmd/edupulse
+	$(GO) build -o bin/nats-server github.com/nats-io/nats-server/v2
+	$(GO) build -o bin/edupulse-chaos ./cmd/edupulse-chaos
+
+.PHONY: chaos
+chaos: chaos-build ## Chaos run: 3 instances, 3-node NATS, PostgreSQL as processes; 21 faults over 10 min, then store/stream/subscribers reconciled (CHAOS_FLAGS=-duration … -faults … -seed …; CHAOS_DATABASE_URL)
+	bin/edupulse-chaos $(CHAOS_FLAGS)
+
+.PHONY: chaos-short
+chaos-short: chaos-build ## The chaos run in under 2 minutes: 4 faults over 60 s (what CI runs)
+	bin/edupulse-chaos -duration 60s -faults 4 -kinds kill-relay-leader,kill-nats-leader,pg-restart,sigterm-instance $(CHAOS_FLAGS)
+
 .PHONY: bench-go
 bench-go: ## Run the Go benchmarks, no tests
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
