@@ -48,7 +48,8 @@ type Options struct {
 	// looks at the outbox anyway (1 s): the fallback for a lost wake-up.
 	PollInterval time.Duration
 	// MinBackoff and MaxBackoff bound the exponential, jittered pause
-	// before a failed batch is retried (50 ms, 5 s).
+	// before a failed batch is retried (50 ms, 2 s: once the bus is back,
+	// publishing resumes within about that long).
 	MinBackoff, MaxBackoff time.Duration
 	// HandOverAfter: when publishing has failed for this long, the relay
 	// lets go of the outbox, so that a standby that can reach the bus (this
@@ -100,7 +101,7 @@ func (o Options) withDefaults() Options {
 		o.MinBackoff = 50 * time.Millisecond
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 5 * time.Second
+		o.MaxBackoff = 2 * time.Second
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
 	if o.HandOverAfter == 0 {
