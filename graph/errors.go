@@ -29,6 +29,10 @@ const (
 	CodeConflict        = "CONFLICT"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeSlowConsumer    = "SLOW_CONSUMER"
+	// CodePersistedQueryNotFound: the request named a persisted query by
+	// its hash and the server does not know it; an APQ client then sends
+	// the hash with the query (contract §9).
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
@@ -155,7 +159,7 @@ func retryableMessage(cause error) (string, bool) {
 
 func isContractCode(c string) bool {
 	switch c {
-	case CodeUnauthenticated, CodeForbidden, CodeBadUserInput, CodeNotFound,
+	case CodeUnauthenticated, CodeForbidden, CodeBadUserInput, CodeNotFound, CodePersistedQueryNotFound,
 		CodeConflict, CodeRateLimited, CodeSlowConsumer, CodeInternal:
 		return true
 	}

@@ -42,6 +42,10 @@ const (
 	// DefaultQueryCacheSize is the number of parsed and validated query
 	// documents kept.
 	DefaultQueryCacheSize = 1000
+	// DefaultPersistedQueryCacheSize is the number of APQ hashes kept: an
+	// application's documents number in the hundreds, and each is at most
+	// a request body (bounded), so the cache stays small.
+	DefaultPersistedQueryCacheSize = 1000
 	// DefaultParserTokenLimit bounds the work of parsing one document, the
 	// first thing done with it, whoever sends it (about 0.7 µs of CPU a
 	// token). A document at MaxDocumentFields, with arguments and
@@ -65,6 +69,9 @@ type Options struct {
 	DepthLimit int
 	// PersistedQueryCacheSize enables automatic persisted queries (Apollo's
 	// APQ extension) with a cache of that many queries; 0 leaves them off.
+	// The cache is per instance: a hash registered on another instance is
+	// answered PERSISTED_QUERY_NOT_FOUND here once, and the client sends
+	// the query with it again, as the protocol expects.
 	PersistedQueryCacheSize int
 	// Transports are tried before the HTTP ones (OPTIONS, GET, POST). This
 	// is where the websocket transport for subscriptions plugs in: its
