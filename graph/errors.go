@@ -33,7 +33,7 @@ const (
 	// its hash and the server does not know it; an APQ client then sends
 	// the hash with the query (contract §9).
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
-	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeInternal               = "INTERNAL_SERVER_ERROR"
 )
 
 // internalMessage is all a client learns of an unexpected failure; the

@@ -86,6 +86,9 @@ type Options struct {
 	// DisableIntrospection refuses __schema and __type (production's
 	// default): the schema is then not handed to anyone who asks.
 	DisableIntrospection bool
+	// TrustedDocuments, when set, runs the documents of that file by their
+	// hash (documentId or the APQ hash) and, with Only, nothing else.
+	TrustedDocuments *TrustedDocuments
 	// MutationsPerSecond limits each actor's mutation fields per second,
 	// with a burst of twice that; 0 means no limit.
 	MutationsPerSecond float64
@@ -143,6 +146,11 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	} else {
 		srv.Use(extension.Introspection{})
 	}
+	if opts.TrustedDocuments != nil {
+		// Before APQ: a trusted hash is answered from the file, and with
+		// Only nothing else gets as far as APQ's cache.
+		srv.Use(opts.TrustedDocuments)
+	}
 	if opts.PersistedQueryCacheSize > 0 {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
 	}
@@ -168,5 +176,8 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	}
 	srv.AroundResponses(installLoaders(svc.Store(), shared))
 
+	if opts.TrustedDocuments != nil {
+		return httpFront(documentIDs(srv))
+	}
 	return httpFront(srv)
 }

@@ -113,6 +113,8 @@ func (w *statusWriter) WriteHeader(code int) {
 		code = http.StatusMethodNotAllowed
 	case w.x.refusal == reasonNoQuery:
 		code = http.StatusBadRequest
+	case w.x.refusal == CodePersistedQueryNotFound:
+		code = http.StatusBadRequest
 	case w.x.refusal == CodeRateLimited:
 		// 429 whatever the media type: a client's HTTP stack and any proxy
 		// understand it, and the body still says when to come back.

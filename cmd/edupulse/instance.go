@@ -122,6 +122,13 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		in.goWork(runCtx, logger, "listener", func() error { return pg.Listen(runCtx, rel.WakeFromPeer) })
 	}
 
+	var trusted *graph.TrustedDocuments
+	if cfg.TrustedDocuments != "" {
+		if trusted, err = graph.LoadTrustedDocuments(cfg.TrustedDocuments, cfg.TrustedDocumentsOnly); err != nil {
+			return nil, fmt.Errorf("EDUPULSE_TRUSTED_DOCUMENTS: %w", err)
+		}
+		logger.Info("trusted documents", "documents", trusted.Len(), "only", trusted.Only)
+	}
 	svc := app.New(st, app.OnCommit(rel.Wake))
 	sopts := server.Options{
 		GraphQL: graph.NewHandler(svc, graph.Options{
@@ -137,6 +144,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 			},
 			DisableIntrospection:    !cfg.Introspection,
 			PersistedQueryCacheSize: graph.DefaultPersistedQueryCacheSize,
+			TrustedDocuments:        trusted,
 			MutationsPerSecond:      cfg.RateLimit,
 		}),
 		Schema:    edupulse.Schema,

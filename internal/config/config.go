@@ -78,6 +78,11 @@ type Config struct {
 	// with a burst of twice that; 0 is no limit. Default 0 in development,
 	// DefaultProductionRateLimit in production.
 	RateLimit float64
+	// TrustedDocuments is EDUPULSE_TRUSTED_DOCUMENTS: the path of a
+	// persisted-documents.json (hash → document); TrustedDocumentsOnly
+	// (EDUPULSE_TRUSTED_DOCUMENTS_ONLY, default true) refuses others.
+	TrustedDocuments     string
+	TrustedDocumentsOnly bool
 }
 
 // DefaultProductionRateLimit is well above what a person clicks (a teacher
@@ -130,6 +135,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	set(&c.NATSToken, "NATS_TOKEN")
 	set(&c.PprofAddr, "EDUPULSE_PPROF_ADDR")
 	set(&c.AdminAddr, "EDUPULSE_ADMIN_ADDR")
+	set(&c.TrustedDocuments, "EDUPULSE_TRUSTED_DOCUMENTS")
+	c.TrustedDocumentsOnly = true
 	c.Env = EnvDevelopment
 	set(&c.Env, "EDUPULSE_ENV")
 	c.JWTSecret = getenv("EDUPULSE_JWT_SECRET")
@@ -141,7 +148,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
 	c.Introspection = !c.Production()
 	c.Playground = !c.Production()
-	for name, dst := range map[string]*bool{"EDUPULSE_INTROSPECTION": &c.Introspection, "EDUPULSE_PLAYGROUND": &c.Playground} {
+	for name, dst := range map[string]*bool{
+		"EDUPULSE_INTROSPECTION": &c.Introspection, "EDUPULSE_PLAYGROUND": &c.Playground,
+		"EDUPULSE_TRUSTED_DOCUMENTS_ONLY": &c.TrustedDocumentsOnly,
+	} {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -360,9 +370,9 @@ func (c Config) String() string {
 		}
 		bus = strings.Join(urls, ",")
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s nats_auth=%q stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g",
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s nats_auth=%q stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g trusted_documents=%q trusted_documents_only=%t",
 		c.HTTPAddr, c.DataDir, db, bus, c.NATSAuthMethod(), c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
-		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit)
+		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit, c.TrustedDocuments, c.TrustedDocumentsOnly)
 }
 
 // redactNATSURL masks a NATS URL's user info whole: a lone user name there
