@@ -79,7 +79,11 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	}
 	in.closers = append(in.closers, st.Close)
 
-	tokens, devTokens, err := identity(cfg)
+	// Background work (the key set's refresh, the relay, the hub, the
+	// consumer) lives until close, not as long as the start-up context.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	in.cancel = cancel
+	tokens, devTokens, err := identity(runCtx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +112,6 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		return nil, err
 	}
 
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in.cancel = cancel
 	in.goWork(runCtx, logger, "relay", func() error { return rel.Run(runCtx) })
 	in.goWork(runCtx, logger, "hub", func() error { return hub.Run(runCtx) })
 	in.goWork(runCtx, logger, "consumer", func() error {

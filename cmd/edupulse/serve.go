@@ -102,11 +102,20 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 // identity returns the token verifier and, in development mode, a token
 // per role. The development secret is random but kept in the data dir, so
 // that printed tokens (and the dev users' ids) survive a restart.
-func identity(cfg config.Config) (*auth.Tokens, map[string]string, error) {
+func identity(ctx context.Context, cfg config.Config, logger *slog.Logger) (*auth.Tokens, map[string]string, error) {
 	if !cfg.DevMode() {
-		t, err := auth.NewTokens([]byte(cfg.JWTSecret), auth.WithMaxTTL(cfg.JWTMaxTTL))
+		opts := []auth.Option{auth.WithMaxTTL(cfg.JWTMaxTTL), auth.WithIssuer(cfg.JWTIssuer),
+			auth.WithAudience(cfg.JWTAudience), auth.WithRoleClaim(cfg.JWTRoleClaim)}
+		if cfg.JWKSURL != "" {
+			keys, err := auth.NewKeySet(ctx, cfg.JWKSURL, auth.KeySetOptions{Logger: logger})
+			if err != nil {
+				return nil, nil, err
+			}
+			opts = append(opts, auth.WithKeySet(keys))
+		}
+		t, err := auth.NewTokens([]byte(cfg.JWTSecret), opts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
+			return nil, nil, fmt.Errorf("EDUPULSE_JWT_SECRET / EDUPULSE_JWKS_URL: %w", err)
 		}
 		return t, nil, nil
 	}

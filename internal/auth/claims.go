@@ -18,6 +18,9 @@ import (
 type claims struct {
 	jwt.RegisteredClaims
 	Role Role `json:"role"` // for Issue; UnmarshalJSON reads it by its exact name
+	// raw holds every claim as sent, for a role read through a JSON
+	// Pointer (an identity provider's own claim).
+	raw map[string]json.RawMessage
 }
 
 // knownClaims are the claims read by name. Their names are matched exactly
@@ -67,6 +70,10 @@ func (c *claims) UnmarshalJSON(data []byte) error {
 
 // set stores one claim's value.
 func (c *claims) set(name string, raw json.RawMessage) error {
+	if c.raw == nil {
+		c.raw = map[string]json.RawMessage{}
+	}
+	c.raw[name] = raw
 	var err error
 	switch name {
 	case "sub":

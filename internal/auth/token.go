@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,13 @@ type Tokens struct {
 	// iat. A stolen token is then worth at most that long, whatever exp
 	// its issuer wrote.
 	maxTTL time.Duration
+	// keySet finds an identity provider's key for a token; issuer and
+	// audience, when set, are required; roleClaim is where the role is.
+	keySet    jwt.Keyfunc
+	issuer    string
+	audience  string
+	roleClaim []string
+	optErr    error
 
 	// verified remembers tokens already verified, until they expire: a
 	// client sends the same token with every request, and checking its
@@ -85,23 +93,39 @@ func WithMaxTTL(d time.Duration) Option {
 // NewTokens returns Tokens that sign and verify with secret. A secret shorter
 // than MinSecretLen bytes is refused: an HS256 key that short can be
 // brute-forced from a single token.
+//
+// With WithKeySet the secret may be empty: tokens are then only those of
+// the identity provider.
 func NewTokens(secret []byte, opts ...Option) (*Tokens, error) {
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("auth: JWT secret is %d bytes; HS256 needs at least %d", len(secret), MinSecretLen)
-	}
 	t := &Tokens{
-		// A copy, so that the caller clearing or reusing its buffer cannot
-		// change the key under us.
-		secret:   append([]byte(nil), secret...),
-		now:      time.Now,
-		maxTTL:   DefaultMaxTTL,
-		verified: map[string]verifiedToken{},
+		now:       time.Now,
+		maxTTL:    DefaultMaxTTL,
+		verified:  map[string]verifiedToken{},
+		roleClaim: []string{"role"},
 	}
 	for _, o := range opts {
 		o(t)
 	}
-	t.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{alg}),
+	if t.optErr != nil {
+		return nil, t.optErr
+	}
+	switch {
+	case len(secret) == 0 && t.keySet != nil:
+	case len(secret) < MinSecretLen:
+		return nil, fmt.Errorf("auth: JWT secret is %d bytes; HS256 needs at least %d", len(secret), MinSecretLen)
+	}
+	// A copy, so that the caller clearing or reusing its buffer cannot
+	// change the key under us.
+	t.secret = append([]byte(nil), secret...)
+	var methods []string
+	if len(t.secret) > 0 {
+		methods = append(methods, alg)
+	}
+	if t.keySet != nil {
+		methods = append(methods, providerAlgs...)
+	}
+	popts := []jwt.ParserOption{
+		jwt.WithValidMethods(methods),
 		jwt.WithExpirationRequired(),
 		// An iat in the future (beyond Leeway) is refused: no issuer
 		// mints tokens ahead of time, and it would stretch exp − iat.
@@ -111,8 +135,47 @@ func NewTokens(secret []byte, opts ...Option) (*Tokens, error) {
 		// Refuse non-canonical base64, so that one token has exactly
 		// one spelling.
 		jwt.WithStrictDecoding(),
-	)
+	}
+	if t.issuer != "" {
+		popts = append(popts, jwt.WithIssuer(t.issuer))
+	}
+	if t.audience != "" {
+		popts = append(popts, jwt.WithAudience(t.audience))
+	}
+	t.parser = jwt.NewParser(popts...)
 	return t, nil
+}
+
+// providerAlgs are the asymmetric algorithms an identity provider's keys
+// may sign with (contract §2). Each key only verifies its own kind: an
+// RS256 token needs an RSA key, so a provider's key can never be used as
+// an HMAC secret.
+var providerAlgs = []string{"RS256", "ES256", "EdDSA"}
+
+// WithKeySet verifies identity provider tokens (RS256, ES256, EdDSA) with
+// the key keys returns for a token (by its kid): see NewKeySet.
+func WithKeySet(keys jwt.Keyfunc) Option { return func(t *Tokens) { t.keySet = keys } }
+
+// WithIssuer requires the iss claim to be iss.
+func WithIssuer(iss string) Option { return func(t *Tokens) { t.issuer = iss } }
+
+// WithAudience requires the aud claim to hold aud.
+func WithAudience(aud string) Option { return func(t *Tokens) { t.audience = aud } }
+
+// WithRoleClaim reads the role through a JSON Pointer (DefaultRoleClaim
+// otherwise): see ParseRoleClaim.
+func WithRoleClaim(pointer string) Option {
+	return func(t *Tokens) {
+		if pointer == "" {
+			return
+		}
+		path, err := ParseRoleClaim(pointer)
+		if err != nil {
+			t.optErr = err
+			return
+		}
+		t.roleClaim = path
+	}
 }
 
 // String keeps the secret out of logs and panics: fmt prints it redacted.
@@ -123,6 +186,9 @@ func (t *Tokens) GoString() string { return t.String() }
 
 // Issue returns a token for actor that expires ttl from now.
 func (t *Tokens) Issue(actor Actor, ttl time.Duration) (string, error) {
+	if len(t.secret) == 0 {
+		return "", errors.New("auth: no JWT secret to sign with (tokens come from the identity provider)")
+	}
 	if !actor.Valid() {
 		return "", fmt.Errorf("auth: cannot issue a token for an invalid actor (role %q, id %s)", actor.Role, actor.ID)
 	}
@@ -178,6 +244,11 @@ func (t *Tokens) Verify(token string) (Actor, time.Time, error) {
 	if err != nil {
 		return Actor{}, time.Time{}, unauthenticated(err.Error(), nil)
 	}
+	if len(t.roleClaim) != 1 || t.roleClaim[0] != "role" {
+		if c.Role, err = roleAt(c.raw, t.roleClaim); err != nil {
+			return Actor{}, time.Time{}, unauthenticated(err.Error(), nil)
+		}
+	}
 	if !c.Role.Valid() {
 		return Actor{}, time.Time{}, unauthenticated(
 			fmt.Sprintf("role claim is not one of %s, %s, %s", RoleStudent, RoleTeacher, RoleAdmin), nil)
@@ -187,12 +258,17 @@ func (t *Tokens) Verify(token string) (Actor, time.Time, error) {
 	if err := t.checkLifetime(c); err != nil {
 		return Actor{}, time.Time{}, unauthenticated(err.Error(), nil)
 	}
-	t.mu.Lock()
-	if len(t.verified) >= maxVerified {
-		clear(t.verified)
+	if parsed.Method == jwt.SigningMethodHS256 {
+		// Only tokens of our own secret are remembered: a provider's key
+		// removed from its set must refuse its tokens from the next
+		// refresh on, which a remembered answer would not.
+		t.mu.Lock()
+		if len(t.verified) >= maxVerified {
+			clear(t.verified)
+		}
+		t.verified[token] = verifiedToken{actor: actor, exp: exp}
+		t.mu.Unlock()
 	}
-	t.verified[token] = verifiedToken{actor: actor, exp: exp}
-	t.mu.Unlock()
 	return actor, exp, nil
 }
 
@@ -213,10 +289,23 @@ func (t *Tokens) checkLifetime(c claims) error {
 // algorithm but HS256; checking again here keeps the secret from ever
 // reaching another algorithm's code, whatever the parser's options become.
 func (t *Tokens) key(tok *jwt.Token) (any, error) {
-	if tok.Method != jwt.SigningMethodHS256 {
+	if tok.Method == jwt.SigningMethodHS256 {
+		if len(t.secret) == 0 {
+			return nil, errors.New("HS256 tokens are not accepted without EDUPULSE_JWT_SECRET")
+		}
+		return t.secret, nil
+	}
+	if t.keySet == nil || !slices.Contains(providerAlgs, tok.Method.Alg()) {
 		return nil, fmt.Errorf("unexpected signing method")
 	}
-	return t.secret, nil
+	k, err := t.keySet(tok)
+	if err != nil {
+		return nil, err
+	}
+	if _, symmetric := k.([]byte); symmetric {
+		return nil, errors.New("the key set offers a symmetric key")
+	}
+	return k, nil
 }
 
 // parseSubject accepts only the canonical 36-character textual form of a

@@ -34,8 +34,18 @@ type Config struct {
 	// NATS credentials may be set, and only with NATS_URL (the embedded
 	// server is reached in-process and needs none).
 	NATSToken string
-	// JWTSecret is EDUPULSE_JWT_SECRET; empty selects development mode.
+	// JWTSecret is EDUPULSE_JWT_SECRET; empty (and no JWKSURL) selects
+	// development mode.
 	JWTSecret string
+	// JWKSURL is EDUPULSE_JWKS_URL: an identity provider's key set (RS256,
+	// ES256, EdDSA tokens). JWTIssuer, JWTAudience (EDUPULSE_JWT_ISSUER,
+	// EDUPULSE_JWT_AUDIENCE) are checked when set; JWTRoleClaim
+	// (EDUPULSE_JWT_ROLE_CLAIM) is a JSON Pointer to the role, "/role" by
+	// default.
+	JWKSURL      string
+	JWTIssuer    string
+	JWTAudience  string
+	JWTRoleClaim string
 	// JWTMaxTTL is EDUPULSE_JWT_MAX_TTL: the longest lifetime a token may
 	// claim (exp − iat, or exp − now without iat). Longer ones are refused,
 	// so that a leaked token is not worth years whatever exp it carries.
@@ -140,6 +150,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Env = EnvDevelopment
 	set(&c.Env, "EDUPULSE_ENV")
 	c.JWTSecret = getenv("EDUPULSE_JWT_SECRET")
+	set(&c.JWKSURL, "EDUPULSE_JWKS_URL")
+	set(&c.JWTIssuer, "EDUPULSE_JWT_ISSUER")
+	set(&c.JWTAudience, "EDUPULSE_JWT_AUDIENCE")
+	set(&c.JWTRoleClaim, "EDUPULSE_JWT_ROLE_CLAIM")
 	for _, o := range strings.Split(getenv("EDUPULSE_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
@@ -232,14 +246,22 @@ func (c Config) Validate() error {
 	switch c.Env {
 	case EnvDevelopment:
 	case EnvProduction:
-		if c.JWTSecret == "" {
-			errs = append(errs, errors.New("EDUPULSE_JWT_SECRET is required with EDUPULSE_ENV=production (development tokens are never issued in production)"))
+		if c.JWTSecret == "" && c.JWKSURL == "" {
+			errs = append(errs, errors.New("EDUPULSE_JWT_SECRET or EDUPULSE_JWKS_URL is required with EDUPULSE_ENV=production (development tokens are never issued in production)"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("EDUPULSE_ENV %q must be %s or %s", c.Env, EnvDevelopment, EnvProduction))
 	}
 	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
 		errs = append(errs, fmt.Errorf("EDUPULSE_STREAM_REPLICAS must be from 1 to 5"))
+	}
+	if c.JWKSURL != "" {
+		if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, errors.New("EDUPULSE_JWKS_URL must be an https:// (or http://) URL"))
+		}
+	}
+	if c.JWTRoleClaim != "" && !strings.HasPrefix(c.JWTRoleClaim, "/") {
+		errs = append(errs, fmt.Errorf("EDUPULSE_JWT_ROLE_CLAIM %q must be a JSON Pointer (e.g. /role, /realm_access/roles)", c.JWTRoleClaim))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("EDUPULSE_DATA_DIR must not be empty"))
@@ -350,7 +372,7 @@ func (c Config) NATSAuthMethod() string {
 }
 
 // DevMode reports whether no JWT secret was given.
-func (c Config) DevMode() bool { return c.JWTSecret == "" }
+func (c Config) DevMode() bool { return c.JWTSecret == "" && c.JWKSURL == "" }
 
 // String is safe to log: passwords in URLs and the secret are masked.
 func (c Config) String() string {

@@ -84,7 +84,7 @@ func TestProductionDefaults(t *testing.T) {
 	require.True(t, dev.Playground)
 
 	_, err = config.FromEnv(env(map[string]string{"EDUPULSE_ENV": "production"}))
-	require.ErrorContains(t, err, "EDUPULSE_JWT_SECRET is required", "no development tokens in production")
+	require.ErrorContains(t, err, "EDUPULSE_JWT_SECRET or EDUPULSE_JWKS_URL is required", "no development tokens in production")
 
 	prodEnv := map[string]string{"EDUPULSE_ENV": "production", "EDUPULSE_JWT_SECRET": strings.Repeat("s", 32)}
 	prod, err := config.FromEnv(env(prodEnv))
@@ -155,4 +155,22 @@ func TestNATSCredentials(t *testing.T) {
 		require.Error(t, err, name)
 		require.NotContains(t, err.Error(), "s3cr3t-token", name)
 	}
+}
+
+// An identity provider's key set replaces the secret: no development mode,
+// and production accepts it.
+func TestIdentityProvider(t *testing.T) {
+	t.Parallel()
+	c, err := config.FromEnv(env(map[string]string{
+		"EDUPULSE_ENV": "production", "EDUPULSE_JWKS_URL": "https://idp.example/.well-known/jwks.json",
+		"EDUPULSE_JWT_ISSUER": "https://idp.example/", "EDUPULSE_JWT_AUDIENCE": "edupulse",
+		"EDUPULSE_JWT_ROLE_CLAIM": "/realm_access/roles",
+	}))
+	require.NoError(t, err)
+	require.False(t, c.DevMode())
+	require.Equal(t, "/realm_access/roles", c.JWTRoleClaim)
+
+	_, err = config.FromEnv(env(map[string]string{"EDUPULSE_JWKS_URL": "idp.example", "EDUPULSE_JWT_ROLE_CLAIM": "role"}))
+	require.ErrorContains(t, err, "EDUPULSE_JWKS_URL")
+	require.ErrorContains(t, err, "EDUPULSE_JWT_ROLE_CLAIM")
 }
