@@ -93,6 +93,11 @@ type Config struct {
 	// (EDUPULSE_TRUSTED_DOCUMENTS_ONLY, default true) refuses others.
 	TrustedDocuments     string
 	TrustedDocumentsOnly bool
+	// MaxDepth and MaxComplexity are EDUPULSE_MAX_DEPTH and
+	// EDUPULSE_MAX_COMPLEXITY: the query limits (0: the server's defaults,
+	// 12 and 5,000).
+	MaxDepth      int
+	MaxComplexity int
 }
 
 // DefaultProductionRateLimit is well above what a person clicks (a teacher
@@ -195,6 +200,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("EDUPULSE_DRAIN_PERIOD %q must be a duration from 0s to 5m (e.g. 5s)", v))
 		} else {
 			c.DrainPeriod = d
+		}
+	}
+	for name, dst := range map[string]*int{"EDUPULSE_MAX_DEPTH": &c.MaxDepth, "EDUPULSE_MAX_COMPLEXITY": &c.MaxComplexity} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1_000_000 {
+				errs = append(errs, fmt.Errorf("%s %q must be a whole number from 1 to 1000000", name, v))
+				continue
+			}
+			*dst = n
 		}
 	}
 	if v := strings.TrimSpace(getenv("EDUPULSE_MAX_CONNS_PER_IP")); v != "" {

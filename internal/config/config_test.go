@@ -51,9 +51,10 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"EDUPULSE_ALLOWED_ORIGINS": "example.com",
 		"EDUPULSE_PPROF_ADDR":      "6060",
 		"EDUPULSE_DRAIN_PERIOD":    "forever",
+		"EDUPULSE_MAX_DEPTH":       "0",
 	}))
 	require.Error(t, err)
-	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS", "EDUPULSE_PPROF_ADDR", "EDUPULSE_DRAIN_PERIOD"} {
+	for _, name := range []string{"EDUPULSE_HTTP_ADDR", "DATABASE_URL", "NATS_URL", "EDUPULSE_JWT_SECRET", "EDUPULSE_ALLOWED_ORIGINS", "EDUPULSE_PPROF_ADDR", "EDUPULSE_DRAIN_PERIOD", "EDUPULSE_MAX_DEPTH"} {
 		require.Contains(t, err.Error(), name)
 	}
 	require.NotContains(t, err.Error(), "short", "the secret is never echoed")
