@@ -46,7 +46,7 @@ const (
 )
 
 func init() {
-	for _, c := range []string{CodeUnauthenticated, CodeRateLimited, reasonDepthLimit, reasonComplexityLimit, reasonMethod, reasonNoQuery} {
+	for _, c := range []string{CodeUnauthenticated, CodeRateLimited, CodePersistedQueryNotFound, reasonDepthLimit, reasonComplexityLimit, reasonMethod, reasonNoQuery} {
 		errcode.RegisterErrorType(c, errcode.KindProtocol)
 	}
 }
