@@ -39,10 +39,13 @@ type node struct {
 
 // startNode runs an instance. databaseURL "" selects SQLite in dataDir;
 // natsURL "" the embedded NATS server in dataDir.
-func startNode(t *testing.T, dataDir, databaseURL, natsURL string) *node {
+func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) *node {
 	t.Helper()
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	reg := prometheus.NewRegistry()
 	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
 	require.NoError(t, err)
@@ -210,11 +213,17 @@ func newStudent() auth.Actor { return auth.Actor{ID: uuid.New(), Role: auth.Role
 // its event out: a subscription started after that sees only what follows.
 // (One started earlier may also get events committed just before it that
 // the relay had not published yet: never fewer than promised.)
+// The documents the helpers below send.
+const (
+	createPulseDoc = `mutation { createPulse(input: {title: "Live?"}) { pulse { id } } }`
+	respondDoc     = `mutation($p: UUID!, $a: String!) { respondToPulse(input: {pulseId: $p, answer: $a}) { response { id } } }`
+)
+
 func createPulse(t *testing.T, n *node, wait ...*node) string {
 	var out struct {
 		CreatePulse struct{ Pulse struct{ ID string } }
 	}
-	n.gql(t, teacherA, `mutation { createPulse(input: {title: "Live?"}) { pulse { id } } }`, nil, &out)
+	n.gql(t, teacherA, createPulseDoc, nil, &out)
 	for _, w := range append(wait, n) {
 		require.Eventually(t, func() bool { return w.in.hub.Head() >= 1 }, 10*time.Second, 5*time.Millisecond)
 	}
@@ -222,7 +231,7 @@ func createPulse(t *testing.T, n *node, wait ...*node) string {
 }
 
 func respond(t *testing.T, n *node, pulse string, st auth.Actor, answer string) {
-	n.gql(t, st, `mutation($p: UUID!, $a: String!) { respondToPulse(input: {pulseId: $p, answer: $a}) { response { id } } }`,
+	n.gql(t, st, respondDoc,
 		map[string]any{"p": pulse, "a": answer}, nil)
 }
 
