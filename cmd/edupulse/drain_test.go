@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -30,21 +29,7 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 	}
 	ctx, terminate := context.WithCancel(context.Background())
 	defer terminate()
-	outR, outW := io.Pipe()
-	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, func(k string) string { return env[k] }, outW, io.Discard)
-		_ = outW.Close()
-	}()
-	lines := bufio.NewScanner(outR)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, outR) }()
-	require.NotEmpty(t, url)
+	url, served := serveForTest(t, ctx, env)
 	status := func(path string) int {
 		resp, err := http.Get(url + path)
 		if err != nil {
@@ -105,7 +90,7 @@ func TestProductionMode(t *testing.T) {
 	env := map[string]string{
 		"EDUPULSE_ENV":        "production",
 		"EDUPULSE_HTTP_ADDR":  "127.0.0.1:0",
-		"EDUPULSE_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		"EDUPULSE_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(freeTCPPort(t)),
 		"EDUPULSE_DATA_DIR":   t.TempDir(),
 		"EDUPULSE_JWT_SECRET": secret,
 	}
@@ -130,14 +115,6 @@ func TestProductionMode(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Contains(t, string(raw), `"code":"BAD_USER_INPUT","reason":"INTROSPECTION_DISABLED"`, string(raw))
 	require.Contains(t, string(raw), "introspection is disabled")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // serveForTest runs serve until ctx ends and returns its URL and the

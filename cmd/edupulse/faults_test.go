@@ -58,17 +58,7 @@ func TestBusOutageLosesAndDoublesNothing(t *testing.T) {
 	sub.quiet() // the republished outage events are not delivered again
 
 	// The stream holds each committed event once: created + 7 answers.
-	b, err := bus.Connect(context.Background(), emb.ClientURL(), "check")
-	require.NoError(t, err)
-	defer b.Close()
-	require.Eventually(t, func() bool {
-		s, err := b.JetStream().Stream(context.Background(), bus.StreamName)
-		if err != nil {
-			return false
-		}
-		info, err := s.Info(context.Background())
-		return err == nil && info.State.Msgs == 8
-	}, 20*time.Second, 50*time.Millisecond, "8 events in the stream, each once")
+	requireStreamHolds(t, emb.ClientURL(), 8, "8 events in the stream, each once")
 }
 
 // A thousand subscriptions over fifty sockets, opened and closed, leave no
@@ -153,17 +143,7 @@ func TestStartsWhileBusIsUnreachable(t *testing.T) {
 	require.Equal(t, 3, sub.next("1", 1)[0].Version)
 	sub.quiet()
 
-	b, err := bus.Connect(context.Background(), natsURL, "check")
-	require.NoError(t, err)
-	defer b.Close()
-	require.Eventually(t, func() bool {
-		s, err := b.JetStream().Stream(context.Background(), bus.StreamName)
-		if err != nil {
-			return false
-		}
-		info, err := s.Info(context.Background())
-		return err == nil && info.State.Msgs == 3
-	}, 30*time.Second, 50*time.Millisecond, "created + 2 answers in the stream, each once")
+	requireStreamHolds(t, natsURL, 3, "created + 2 answers in the stream, each once")
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(n.srv.URL + "/readyz")
 		if err != nil {
@@ -173,6 +153,23 @@ func TestStartsWhileBusIsUnreachable(t *testing.T) {
 		_ = resp.Body.Close()
 		return strings.HasSuffix(string(body), "bus: connected")
 	}, 10*time.Second, 50*time.Millisecond)
+}
+
+// requireStreamHolds waits until the stream at natsURL holds exactly n
+// messages.
+func requireStreamHolds(t *testing.T, natsURL string, n uint64, msg string) {
+	t.Helper()
+	b, err := bus.Connect(context.Background(), natsURL, "check")
+	require.NoError(t, err)
+	defer b.Close()
+	require.Eventually(t, func() bool {
+		s, err := b.JetStream().Stream(context.Background(), bus.StreamName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == n
+	}, 30*time.Second, 50*time.Millisecond, msg)
 }
 
 func freeTCPPort(t *testing.T) int {

@@ -263,7 +263,9 @@ func TestConsumerSurvivesANodeLoss(t *testing.T) {
 				pub.firstAckAfter(killed), back.Round(time.Millisecond))
 			require.Less(t, back, 5*time.Second)
 
-			time.Sleep(500 * time.Millisecond)
+			// Publishing goes on for a few events past the recovery.
+			more := r.last() + 5
+			require.Eventually(t, func() bool { return r.last() >= more }, 30*time.Second, 10*time.Millisecond)
 			stopPub()
 			requireExactlyInOrder(t, r, pub.published())
 		})
@@ -337,7 +339,8 @@ func TestConsumerSurvivesAClusterOutage(t *testing.T) {
 	t.Logf("cluster down 15 s; publishing back %s after its return, live delivery %s",
 		pub.firstAckAfter(restarted),
 		r.firstAfter(before+5).Sub(restarted).Round(time.Millisecond))
-	time.Sleep(500 * time.Millisecond)
+	more := r.last() + 5
+	require.Eventually(t, func() bool { return r.last() >= more }, 30*time.Second, 10*time.Millisecond)
 	stopPub()
 	requireExactlyInOrder(t, r, pub.published())
 }
