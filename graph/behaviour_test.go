@@ -277,11 +277,12 @@ func TestNestedLoadsAreBatched(t *testing.T) {
 		pulsesByID := e.counts.pulsesByID.Load() - pulsesBefore
 		responsesByID := e.counts.responsesByID.Load() - responsesBefore
 		t.Logf("by-id queries for a page of 50 events: %d ResponsesByID, %d PulsesByID", responsesByID, pulsesByID)
-		// One query per kind and round, give or take a batch that the
-		// scheduler split (the loaders wait a few milliseconds for keys):
-		// a constant, where unbatched loads would be 49.
-		require.LessOrEqual(t, responsesByID, int64(3), "49 responses")
-		require.LessOrEqual(t, pulsesByID, int64(4), "the pulse, for created.pulse and each response's visibility")
+		// One query per kind and round, give or take batches that the
+		// scheduler split (the loaders wait 2 ms for keys, and under the
+		// race detector on a loaded machine a round can straddle that):
+		// a small constant, where unbatched loads would be 49.
+		require.LessOrEqual(t, responsesByID, int64(8), "49 responses")
+		require.LessOrEqual(t, pulsesByID, int64(8), "the pulse, for created.pulse and each response's visibility")
 		require.LessOrEqual(t, e.counts.pulse.Load()-pulseBefore, int64(1), "the visibility check of the page reads the pulse once")
 	})
 }
