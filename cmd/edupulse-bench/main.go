@@ -50,11 +50,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/edupulse/edupulse-live/internal/bench/floor"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/scenario"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/floor"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/scenario"
 )
 
 func main() {

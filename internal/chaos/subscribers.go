@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/edupulse/edupulse-live/internal/bench/client"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 const (
@@ -170,7 +170,7 @@ func (ss *subscribers) session(ctx context.Context, s *subscriber, i int, after 
 		return ""
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	ws, err := client.Dial(dctx, client.WSURL(ss.f.insts[i].url, "/query"), s.token)
+	ws, err := gqlclient.Dial(dctx, gqlclient.WSURL(ss.f.insts[i].url, "/query"), s.token)
 	cancel()
 	if err != nil {
 		if ss.f.alive(i) {
@@ -209,7 +209,7 @@ func (ss *subscribers) session(ctx context.Context, s *subscriber, i int, after 
 			}
 		}
 	}()
-	err = ws.Read(func(m client.Message) {
+	err = ws.Read(func(m gqlclient.Message) {
 		last.Store(m.At.UnixNano())
 		var msg wsMessage
 		if json.Unmarshal(m.Raw, &msg) != nil {

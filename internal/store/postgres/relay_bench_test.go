@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/procfs"
 
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
 	"github.com/edupulse/edupulse-live/internal/bus"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/relay"
@@ -267,13 +266,18 @@ func (p *partialWaits) run(ctx context.Context) error {
 
 // backendCPU is the user and system CPU time process pid has used.
 func backendCPU(pid int) (user, sys time.Duration, err error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	proc, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	u, s, err := procfs.ParseStat(raw)
-	tick := time.Second / procfs.ClockTicks
-	return time.Duration(u) * tick, time.Duration(s) * tick, err
+	st, err := proc.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	// USER_HZ, the unit of /proc/<pid>/stat's times, is 100 on every
+	// architecture Go supports on Linux.
+	const tick = time.Second / 100
+	return time.Duration(st.UTime) * tick, time.Duration(st.STime) * tick, nil
 }
 
 // commitPulse commits a createPulse unit of work.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 )
 
 // Systems a row can measure.

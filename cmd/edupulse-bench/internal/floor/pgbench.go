@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/event"
 )
 

@@ -9,14 +9,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // audience is a set of subscriptions spread over websocket connections,
 // perConn on each, with ids s1…s<perConn>; each records what it receives.
 type audience struct {
-	conns   []*client.WS
+	conns   []*gqlclient.WS
 	subs    []*subscriber
 	perConn int
 
@@ -40,9 +40,9 @@ type subscriber struct {
 // token(i) is connection i's token; subscribe starts subscription id on a
 // connection.
 func dialAudience(ctx context.Context, url string, n, perConn int, raw bool, token func(int) string,
-	subscribe func(ws *client.WS, id string) error, expect int) (*audience, error) {
+	subscribe func(ws *gqlclient.WS, id string) error, expect int) (*audience, error) {
 	nconns := (n + perConn - 1) / perConn
-	a := &audience{conns: make([]*client.WS, nconns), subs: make([]*subscriber, n), perConn: perConn,
+	a := &audience{conns: make([]*gqlclient.WS, nconns), subs: make([]*subscriber, n), perConn: perConn,
 		samples: make([][]byte, perConn)}
 	for i := range a.subs {
 		a.subs[i] = &subscriber{receipts: make([]stats.Receipt, 0, expect)}
@@ -60,12 +60,12 @@ func dialAudience(ctx context.Context, url string, n, perConn int, raw bool, tok
 			}
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			var ws *client.WS
+			var ws *gqlclient.WS
 			var err error
 			if raw {
-				ws, err = client.DialRaw(dctx, url)
+				ws, err = gqlclient.DialRaw(dctx, url)
 			} else {
-				ws, err = client.Dial(dctx, url, token(c))
+				ws, err = gqlclient.Dial(dctx, url, token(c))
 			}
 			if err != nil {
 				errs <- fmt.Errorf("connection %d: %w", c, err)
@@ -92,8 +92,8 @@ func dialAudience(ctx context.Context, url string, n, perConn int, raw bool, tok
 	return a, nil
 }
 
-func (a *audience) read(c int, ws *client.WS) {
-	err := ws.Read(func(m client.Message) {
+func (a *audience) read(c int, ws *gqlclient.WS) {
+	err := ws.Read(func(m gqlclient.Message) {
 		switch m.Type {
 		case "next":
 			k, err := strconv.Atoi(m.ID[min(1, len(m.ID)):])

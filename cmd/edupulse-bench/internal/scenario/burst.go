@@ -8,11 +8,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // BurstOptions size the burst scenario.
@@ -44,7 +44,7 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 		return err
 	}
 	defer e.stopServer(srv)
-	hc := client.NewHTTP(srv.URL, o.Senders+2)
+	hc := gqlclient.NewHTTP(srv.URL, o.Senders+2)
 	defer hc.Close()
 
 	type round struct{ row, mut report.Row }
@@ -82,15 +82,15 @@ func Burst(ctx context.Context, e *Env, o BurstOptions) error {
 
 // burstRound is one burst on a pulse of its own, with the teacher
 // subscribed before it starts.
-func burstRound(ctx context.Context, e *Env, o BurstOptions, srv *harness.Server, hc *client.HTTP) (row, mut report.Row, err error) {
+func burstRound(ctx context.Context, e *Env, o BurstOptions, srv *harness.Server, hc *gqlclient.HTTP) (row, mut report.Row, err error) {
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	pulse, _, err := createPulse(ctx, hc, teacher)
 	if err != nil {
 		return row, mut, err
 	}
-	aud, err := dialAudience(ctx, client.WSURL(srv.URL, "/query"), 1, 1, false,
+	aud, err := dialAudience(ctx, gqlclient.WSURL(srv.URL, "/query"), 1, 1, false,
 		func(int) string { return teacher },
-		func(ws *client.WS, id string) error {
+		func(ws *gqlclient.WS, id string) error {
 			return ws.Subscribe(id, pulseEventsDoc, map[string]any{"p": pulse})
 		},
 		o.Students+8)

@@ -14,12 +14,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // FanoutCase is one fan-out size: Subscribers receiving Rate events a
@@ -137,7 +137,7 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 		return report.Row{}, nil, err
 	}
 	defer e.stopServer(srv)
-	hc := client.NewHTTP(srv.URL, 8)
+	hc := gqlclient.NewHTTP(srv.URL, 8)
 	defer hc.Close()
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	pulse, _, err := createPulse(ctx, hc, teacher)
@@ -145,9 +145,9 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 		return report.Row{}, nil, err
 	}
 	connectStart := time.Now()
-	aud, err := dialAudience(ctx, client.WSURL(srv.URL, "/query"), c.Subscribers, o.PerConn, false,
+	aud, err := dialAudience(ctx, gqlclient.WSURL(srv.URL, "/query"), c.Subscribers, o.PerConn, false,
 		func(int) string { _, tok := e.NewActor(auth.RoleAdmin); return tok },
-		func(ws *client.WS, id string) error {
+		func(ws *gqlclient.WS, id string) error {
 			return ws.Subscribe(id, pulseEventsDoc, map[string]any{"p": pulse})
 		},
 		events+8)
@@ -227,7 +227,7 @@ func fanoutFloor(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, eve
 		if s == nil {
 			return report.Row{}, errors.New("no message captured from the server to send")
 		}
-		if oldIDs[k] = client.Parse(s).EventID; oldIDs[k] == "" {
+		if oldIDs[k] = gqlclient.Parse(s).EventID; oldIDs[k] == "" {
 			return report.Row{}, fmt.Errorf("no event id in the captured message %.200s", s)
 		}
 	}
@@ -240,7 +240,7 @@ func fanoutFloor(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, eve
 		return report.Row{}, err
 	}
 	defer func() { _ = fl.Stop() }()
-	aud, err := dialAudience(ctx, client.WSURL(fl.URL, "/ws"), c.Subscribers, o.PerConn, true, nil, nil, events+8)
+	aud, err := dialAudience(ctx, gqlclient.WSURL(fl.URL, "/ws"), c.Subscribers, o.PerConn, true, nil, nil, events+8)
 	if err != nil {
 		return report.Row{}, err
 	}

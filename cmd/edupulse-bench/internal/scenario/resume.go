@@ -8,11 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // ResumeOptions size the resume scenario.
@@ -38,7 +38,7 @@ func Resume(ctx context.Context, e *Env, o ResumeOptions) error {
 		return err
 	}
 	defer e.stopServer(srv)
-	hc := client.NewHTTP(srv.URL, 20)
+	hc := gqlclient.NewHTTP(srv.URL, 20)
 	defer hc.Close()
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	npulses := (o.Events + answersPerPulse - 1) / answersPerPulse
@@ -68,7 +68,7 @@ func Resume(ctx context.Context, e *Env, o ResumeOptions) error {
 
 	// The marker's cursor, now that it has a position.
 	var ev struct{ Event struct{ Cursor string } }
-	if err := hc.Decode(ctx, teacher, client.Body(`query($id: UUID!) { event(id: $id) { cursor } }`,
+	if err := hc.Decode(ctx, teacher, gqlclient.Body(`query($id: UUID!) { event(id: $id) { cursor } }`,
 		map[string]any{"id": marker.ID}), &ev); err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func Resume(ctx context.Context, e *Env, o ResumeOptions) error {
 	}
 
 	_, admin := e.NewActor(auth.RoleAdmin)
-	ws, err := client.Dial(ctx, client.WSURL(srv.URL, "/query"), admin)
+	ws, err := gqlclient.Dial(ctx, gqlclient.WSURL(srv.URL, "/query"), admin)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func Resume(ctx context.Context, e *Env, o ResumeOptions) error {
 	m := startMeters(srv.PID)
 	start := time.Now()
 	go func() {
-		_ = ws.Read(func(msg client.Message) {
+		_ = ws.Read(func(msg gqlclient.Message) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch msg.Type {
@@ -173,7 +173,7 @@ func Resume(ctx context.Context, e *Env, o ResumeOptions) error {
 
 // answer commits n answers to pulses (answersPerPulse each, student j
 // answering every pulse), 16 pulses at a time.
-func answer(ctx context.Context, e *Env, hc *client.HTTP, pulses []string, n int) error {
+func answer(ctx context.Context, e *Env, hc *gqlclient.HTTP, pulses []string, n int) error {
 	students := make([]string, answersPerPulse)
 	for j := range students {
 		_, students[j] = e.NewActor(auth.RoleStudent)

@@ -9,12 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/floor"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/floor"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // WritesOptions size the writes scenario.
@@ -131,7 +131,7 @@ func writesServer(ctx context.Context, e *Env, o WritesOptions, mutation string,
 		return report.Row{}, err
 	}
 	defer e.stopServer(srv)
-	hc := client.NewHTTP(srv.URL, clients+4)
+	hc := gqlclient.NewHTTP(srv.URL, clients+4)
 	defer hc.Close()
 
 	var do func(ctx context.Context, worker int) error
@@ -141,7 +141,7 @@ func writesServer(ctx context.Context, e *Env, o WritesOptions, mutation string,
 		for i := range tokens {
 			_, tokens[i] = e.NewActor(auth.RoleTeacher)
 		}
-		body := client.Body(createPulseDoc, map[string]any{"t": pulseTitle})
+		body := gqlclient.Body(createPulseDoc, map[string]any{"t": pulseTitle})
 		do = func(ctx context.Context, w int) error {
 			_, err := hc.Do(ctx, tokens[w], body)
 			return err

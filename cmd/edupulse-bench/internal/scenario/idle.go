@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // IdleOptions size the idle scenario.
@@ -32,15 +32,15 @@ func Idle(ctx context.Context, e *Env, o IdleOptions) error {
 		return err
 	}
 	defer e.stopServer(srv)
-	hc := client.NewHTTP(srv.URL, 2)
+	hc := gqlclient.NewHTTP(srv.URL, 2)
 	defer hc.Close()
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	pulse, _, err := createPulse(ctx, hc, teacher)
 	if err != nil {
 		return err
 	}
-	url := client.WSURL(srv.URL, "/query")
-	subscribe := func(ws *client.WS, id string) error {
+	url := gqlclient.WSURL(srv.URL, "/query")
+	subscribe := func(ws *gqlclient.WS, id string) error {
 		return ws.Subscribe(id, pulseEventsDoc, map[string]any{"p": pulse})
 	}
 	student := func(int) string { _, tok := e.NewActor(auth.RoleStudent); return tok }
@@ -115,7 +115,7 @@ func idleFloor(ctx context.Context, e *Env, o IdleOptions) (report.Row, error) {
 		return report.Row{}, err
 	}
 	defer func() { _ = fl.Stop() }()
-	url := client.WSURL(fl.URL, "/ws")
+	url := gqlclient.WSURL(fl.URL, "/ws")
 	warm, err := dialAudience(ctx, url, 1, 1, true, nil, nil, 0)
 	if err != nil {
 		return report.Row{}, err

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 )
 
 func TestTargetVerdicts(t *testing.T) {

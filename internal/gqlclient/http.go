@@ -1,8 +1,8 @@
-// Package client speaks to the server as the benchmark's load does:
+// Package gqlclient speaks to the server as the benchmark's load does:
 // GraphQL over HTTP (mutations) and graphql-transport-ws over a gorilla
-// websocket (subscriptions), cheaply enough that the load generator leaves
+// websocket (subscriptions), cheaply enough that a load generator leaves
 // the cores to the server.
-package client
+package gqlclient
 
 import (
 	"bytes"

@@ -16,11 +16,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/bench/client"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 // Env is what every scenario shares.
@@ -153,7 +153,7 @@ const (
 	createPulseDoc = `mutation($t: String!) { createPulse(input: {title: $t}) { pulse { id createdAt } event { id version cursor } } }`
 	respondDoc     = `mutation($p: UUID!, $a: String!) { respondToPulse(input: {pulseId: $p, answer: $a, confidence: 3}) { response { id } event { id version cursor } } }`
 	// eventFields is what a live client asks of each event: the event's
-	// id first (client.Parse relies on it).
+	// id first (gqlclient.Parse relies on it).
 	eventFields = `id cursor version type aggregateId actorId occurredAt payload { __typename
 		... on LearningPulseResponded { studentId response { answer confidence } } }`
 	pulseEventsDoc = `subscription($p: UUID!) { pulseEvents(pulseId: $p) { ` + eventFields + ` } }`
@@ -169,22 +169,22 @@ type mutationEvent struct {
 	Cursor  string
 }
 
-func createPulse(ctx context.Context, hc *client.HTTP, token string) (string, mutationEvent, error) {
+func createPulse(ctx context.Context, hc *gqlclient.HTTP, token string) (string, mutationEvent, error) {
 	var out struct {
 		CreatePulse struct {
 			Pulse struct{ ID string }
 			Event mutationEvent
 		}
 	}
-	err := hc.Decode(ctx, token, client.Body(createPulseDoc, map[string]any{"t": pulseTitle}), &out)
+	err := hc.Decode(ctx, token, gqlclient.Body(createPulseDoc, map[string]any{"t": pulseTitle}), &out)
 	return out.CreatePulse.Pulse.ID, out.CreatePulse.Event, err
 }
 
 func respondBody(pulse string) []byte {
-	return client.Body(respondDoc, map[string]any{"p": pulse, "a": answerText})
+	return gqlclient.Body(respondDoc, map[string]any{"p": pulse, "a": answerText})
 }
 
-func respond(ctx context.Context, hc *client.HTTP, token string, body []byte) (mutationEvent, error) {
+func respond(ctx context.Context, hc *gqlclient.HTTP, token string, body []byte) (mutationEvent, error) {
 	var out struct {
 		RespondToPulse struct{ Event mutationEvent }
 	}
@@ -193,7 +193,7 @@ func respond(ctx context.Context, hc *client.HTTP, token string, body []byte) (m
 }
 
 // createPulses creates n pulses as teacher with a few concurrent requests.
-func createPulses(ctx context.Context, hc *client.HTTP, token string, n int) ([]string, error) {
+func createPulses(ctx context.Context, hc *gqlclient.HTTP, token string, n int) ([]string, error) {
 	ids := make([]string, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 8)

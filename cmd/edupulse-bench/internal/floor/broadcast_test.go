@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edupulse/edupulse-live/internal/bench/client"
+	"github.com/edupulse/edupulse-live/internal/gqlclient"
 )
 
 func TestBroadcastSendsEveryMessageToEveryConnection(t *testing.T) {
@@ -27,10 +27,10 @@ func TestBroadcastSendsEveryMessageToEveryConnection(t *testing.T) {
 	const conns = 5
 	got := make(chan string, conns*4)
 	for range conns {
-		ws, err := client.DialRaw(ctx, client.WSURL(base, "/ws"))
+		ws, err := gqlclient.DialRaw(ctx, gqlclient.WSURL(base, "/ws"))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = ws.Close() })
-		go func() { _ = ws.Read(func(m client.Message) { got <- string(m.Raw) }) }()
+		go func() { _ = ws.Read(func(m gqlclient.Message) { got <- string(m.Raw) }) }()
 	}
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(base + "/count")

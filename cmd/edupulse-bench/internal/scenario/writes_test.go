@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/edupulse/edupulse-live/internal/bench/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
 )
 
 func TestMedians(t *testing.T) {

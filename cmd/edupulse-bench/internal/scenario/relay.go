@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edupulse/edupulse-live/internal/bench/floor"
-	"github.com/edupulse/edupulse-live/internal/bench/harness"
-	"github.com/edupulse/edupulse-live/internal/bench/procfs"
-	"github.com/edupulse/edupulse-live/internal/bench/report"
-	"github.com/edupulse/edupulse-live/internal/bench/stats"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/floor"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/harness"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/procfs"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/report"
+	"github.com/edupulse/edupulse-live/cmd/edupulse-bench/internal/stats"
 	"github.com/edupulse/edupulse-live/internal/bus"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/relay"
