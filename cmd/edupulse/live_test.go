@@ -60,7 +60,7 @@ func (n *node) stop() {
 	n.in.close()
 }
 
-func tokenFor(t *testing.T, a auth.Actor) string {
+func tokenFor(t testing.TB, a auth.Actor) string {
 	t.Helper()
 	tokens, err := auth.NewTokens([]byte(secret))
 	require.NoError(t, err)
