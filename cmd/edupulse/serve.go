@@ -47,8 +47,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}()
 	logger.Info("tracing", "enabled", tracing.Enabled())
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry()
 	in, err := startInstance(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
@@ -176,4 +175,12 @@ func devSecret(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("write development secret: %w", err)
 	}
 	return []byte(s), nil
+}
+
+// newRegistry is the registry /metrics serves: the runtime's and the
+// process's collectors, to which the instance adds its own.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
