@@ -1,12 +1,15 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,6 +102,67 @@ func TestCommandLine(t *testing.T) {
 		require.Empty(t, out)
 		require.Contains(t, errOut, "usage: edupulse", "%v prints the usage", args)
 		nothingWritten(dir)
+	}
+}
+
+// TestStartUpLogs starts the binary as a newcomer would and reads its
+// log: one JSON object per line, each key once; the embedded NATS
+// server's banner and notices only at debug.
+func TestStartUpLogs(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "edupulse")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	for _, level := range []string{"info", "debug"} {
+		dir := t.TempDir()
+		cmd := exec.Command(bin)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "EDUPULSE_HTTP_ADDR=127.0.0.1:0", "EDUPULSE_LOG_LEVEL=" + level}
+		stderr, err := cmd.StderrPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		var lines []string
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			if strings.Contains(sc.Text(), `"msg":"listening"`) {
+				break
+			}
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		require.NoError(t, cmd.Wait())
+		natsNotices := 0
+		for _, line := range lines {
+			dec := json.NewDecoder(strings.NewReader(line))
+			tok, err := dec.Token()
+			require.NoError(t, err, line)
+			require.Equal(t, json.Delim('{'), tok, line)
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				require.NoError(t, err, line)
+				key := k.(string)
+				require.False(t, seen[key], "key %q twice in %s", key, line)
+				seen[key] = true
+				var v json.RawMessage
+				require.NoError(t, dec.Decode(&v), line)
+			}
+			if strings.Contains(line, `"component":"nats-server"`) {
+				natsNotices++
+				if !strings.Contains(line, `"level":"WARN"`) && !strings.Contains(line, `"level":"ERROR"`) {
+					require.Contains(t, line, `"level":"DEBUG"`, "the NATS server's notices are debug")
+				}
+			}
+		}
+		if level == "debug" {
+			require.Positive(t, natsNotices, "at debug, the NATS server's notices are there")
+		} else {
+			require.Zero(t, natsNotices, "at info, no NATS banner: %v", lines)
+		}
 	}
 }
 
