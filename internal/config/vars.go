@@ -47,12 +47,13 @@ var TracingVariables = []Var{
 	{"OTEL_TRACES_EXPORTER", "otlp (default once tracing is on), console or none"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP collector, e.g. http://localhost:4318; setting it turns tracing on"},
 	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTLP endpoint for traces only"},
-	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf (default) or grpc"},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf, the only one built in (also OTEL_EXPORTER_OTLP_TRACES_PROTOCOL)"},
 	{"OTEL_EXPORTER_OTLP_HEADERS", "headers sent to the collector (never logged)"},
 	{"OTEL_TRACES_SAMPLER", "e.g. parentbased_traceidratio (default parentbased_always_on)"},
 	{"OTEL_TRACES_SAMPLER_ARG", "the sampler's argument, e.g. 0.1"},
 	{"OTEL_SERVICE_NAME", "service name in traces (default edupulse)"},
 	{"OTEL_RESOURCE_ATTRIBUTES", "extra resource attributes, key=value,..."},
+	{"OTEL_EXPORTER_OTLP_*, OTEL_BSP_*", "the SDK's other settings (timeout, compression, certificates, batching)"},
 }
 
 // Only returns a getenv that sees names and nothing else: a command that
