@@ -93,7 +93,7 @@ func TestCommandLine(t *testing.T) {
 
 	out, errOut, code, _ := runBin("version")
 	require.Zero(t, code, errOut)
-	require.Regexp(t, `^edupulse v9\.8\.7\nmodule github.com/edupulse/edupulse-live\ncommit \S+.*\nbuilt 2026-01-02T03:04:05Z\ngo1\.`, out)
+	require.Regexp(t, `^edupulse v9\.8\.7\ncommit \S+.*\nbuilt 2026-01-02T03:04:05Z\nmodule github.com/edupulse/edupulse-live\ngo1\.`, out)
 
 	for _, args := range [][]string{{"frobnicate"}, {"--frobnicate"}, {"serve", "--frobnicate"}, {"migrate", "-x"},
 		{"token", "--nope"}, {"version", "--long"}, {"serve", "extra"}} {

@@ -55,6 +55,6 @@ func printVersion(w io.Writer) error {
 	if buildTime == "" {
 		buildTime = "unknown"
 	}
-	_, err := fmt.Fprintf(w, "edupulse %s\nmodule %s\ncommit %s\nbuilt %s\n%s\n", v, module, commit, buildTime, goVersion)
+	_, err := fmt.Fprintf(w, "edupulse %s\ncommit %s\nbuilt %s\nmodule %s\n%s\n", v, commit, buildTime, module, goVersion)
 	return err
 }
