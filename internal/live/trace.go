@@ -32,7 +32,10 @@ func renderGroupOf(ctx context.Context) string {
 // it counts: the subscribers it was queued for, and the renderings that
 // makes (one per render group, one per subscriber without a group).
 type delivery struct {
-	span        trace.Span
+	span trace.Span
+	// recording is span.IsRecording(), asked once rather than per
+	// subscriber.
+	recording   bool
 	subscribers int
 	own         int
 	groups      map[string]struct{}
@@ -40,12 +43,12 @@ type delivery struct {
 
 func startDelivery(ctx context.Context, e event.Envelope) delivery {
 	_, span := tracing.StartDelivery(ctx, e.Position)
-	return delivery{span: span}
+	return delivery{span: span, recording: span.IsRecording()}
 }
 
 // queued counts s; a no-op unless the span records.
 func (d *delivery) queued(s *Subscription) {
-	if !d.span.IsRecording() {
+	if !d.recording {
 		return
 	}
 	d.subscribers++
@@ -60,7 +63,7 @@ func (d *delivery) queued(s *Subscription) {
 }
 
 func (d *delivery) end(e event.Envelope) {
-	if d.span.IsRecording() {
+	if d.recording {
 		tracing.Int(d.span, "edupulse.position", int(e.Position))
 		tracing.String(d.span, "edupulse.event_type", string(e.Type()))
 		tracing.Int(d.span, "edupulse.subscribers", d.subscribers)
