@@ -177,3 +177,24 @@ func attrs(kvs []attribute.KeyValue) string {
 	}
 	return b.String()
 }
+
+// TestTraceOnEmbeddedStore: the same chain on one instance with the
+// embedded SQLite store and NATS server (the outbox's traceparent column
+// of the SQLite schema).
+func TestTraceOnEmbeddedStore(t *testing.T) {
+	exp := installTracing(t)
+	n := startNode(t, t.TempDir(), "", "")
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	status, raw := postAs(t, n, teacherA, "00-"+traceID+"-b7ad6b7169203331-01",
+		`mutation Create { createPulse(input: {title: "traced"}) { pulse { id } } }`, nil)
+	require.Equal(t, http.StatusOK, status, raw)
+	var spans tracetest.SpanStubs
+	require.Eventually(t, func() bool {
+		spans = inTrace(exp.GetSpans(), traceID)
+		return count(spans, "live.deliver") == 1
+	}, 5*time.Second, 10*time.Millisecond, "the trace: %v", names(inTrace(exp.GetSpans(), traceID)))
+	require.Equal(t, []string{"POST /query", "mutation Create", "store.write", "relay.publish", "live.deliver"}, names(spans))
+	for i := 1; i < len(spans); i++ {
+		require.Equal(t, spans[i-1].SpanContext.SpanID(), spans[i].Parent.SpanID(), "%s is the child of %s", spans[i].Name, spans[i-1].Name)
+	}
+}
