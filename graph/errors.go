@@ -17,6 +17,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // The contract's error codes (README §4): every error the API sends carries
@@ -75,10 +76,20 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				out.Message = msg
 			}
 			var p panicError
-			if !errors.As(cause, &p) {
+			switch {
+			case errors.As(cause, &p):
+			case clientGone(ctx, cause):
+				// The client hung up (a closed tab, a navigation): nothing
+				// failed on our side, and nobody reads the answer.
+				log.DebugContext(ctx, "graphql: request canceled by the client",
+					"error", cause, "path", src.Path.String(),
+					"correlation_id", reqctx.CorrelationID(ctx), "trace_id", tracing.TraceID(ctx),
+					"operation", operationName(ctx))
+			default:
 				log.ErrorContext(ctx, "graphql: internal error",
 					"error", cause, "path", src.Path.String(),
-					"correlation_id", reqctx.CorrelationID(ctx), "operation", operationName(ctx))
+					"correlation_id", reqctx.CorrelationID(ctx), "trace_id", tracing.TraceID(ctx),
+					"operation", operationName(ctx))
 			}
 		case CodeNotFound:
 			out.Message = "not found"
@@ -203,4 +214,10 @@ func operationName(ctx context.Context) string {
 		return ""
 	}
 	return graphql.GetOperationContext(ctx).OperationName
+}
+
+// clientGone reports whether err is the request's own context ending
+// because its client went away, rather than a failure of ours.
+func clientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
 }

@@ -124,3 +124,22 @@ func TestOperationDepth(t *testing.T) {
 	cyclic.SelectionSet = ast.SelectionSet{field("n", &ast.FragmentSpread{Name: "C", Definition: cyclic})}
 	require.Equal(t, 1, operationDepth(ast.SelectionSet{&ast.FragmentSpread{Name: "C", Definition: cyclic}}, map[string]int{}, map[string]bool{}))
 }
+
+// A client that hangs up mid-request is no failure of ours: logged at
+// debug, never as an ERROR "internal error"; the same error with the
+// request still alive is one.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	presenter(log)(ctx, fmt.Errorf("list pulses: %w", context.Canceled))
+	require.Contains(t, logs.String(), `"level":"DEBUG"`)
+	require.Contains(t, logs.String(), "canceled by the client")
+	require.NotContains(t, logs.String(), `"level":"ERROR"`)
+
+	logs.Reset()
+	presenter(log)(context.Background(), fmt.Errorf("list pulses: %w", context.Canceled))
+	require.Contains(t, logs.String(), `"level":"ERROR"`)
+}

@@ -164,6 +164,9 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	if opts.MutationsPerSecond > 0 {
 		srv.Use(newMutationLimit(opts.MutationsPerSecond, rateLimitedCounter(opts.Registry)))
 	}
+	// The operation's span: its context is the parent of the store
+	// transaction's, and of everything that follows the event.
+	srv.Use(traceOperations{})
 	srv.Use(depthLimit{Max: opts.DepthLimit})
 	srv.Use(&complexityLimit{Max: opts.ComplexityLimit})
 	srv.Use(m)

@@ -17,6 +17,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // Fan-out renders each event once per kind of subscriber instead of once
@@ -82,6 +83,10 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	}
 	doc, shareable := documentKey(rc)
 	t := &tap{out: make(chan event.Envelope, 1)}
+	if shareable && tracing.Enabled() {
+		// The delivery span counts renderings by this key's groups.
+		ctx = live.WithRenderGroup(ctx, string(doc[:])+"\x00"+string(actor.Role))
+	}
 	render := next(context.WithValue(ctx, tapKey{}, t))
 	if t.src == nil {
 		return render // the resolver refused: its error is in render

@@ -176,10 +176,10 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 // connection keeps trying in the background.
 func (in *instance) openBus(ctx context.Context, cfg config.Config, logger *slog.Logger) (*bus.Bus, error) {
 	natsURL := cfg.NATSURL
-	busOpts := []bus.ConnectOption{bus.WithLogger(logger.With("component", "bus")),
+	busOpts := []bus.ConnectOption{bus.WithLogger(logger),
 		bus.WithAuth(bus.Auth{CredsFile: cfg.NATSCredsFile, NkeySeedFile: cfg.NATSNkeySeedFile, Token: cfg.NATSToken})}
 	if natsURL == "" {
-		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger.With("component", "nats")))
+		emb, err := bus.StartEmbedded(cfg.DataDir, bus.WithServerLogger(logger))
 		if err != nil {
 			return nil, fmt.Errorf("embedded NATS: %w", err)
 		}

@@ -31,7 +31,7 @@ var secret = strings.Repeat("e2e-secret-", 4)
 
 // node is one running instance behind a real HTTP listener.
 type node struct {
-	t   *testing.T
+	t   testing.TB
 	in  *instance
 	srv *httptest.Server
 	reg *prometheus.Registry
@@ -39,7 +39,7 @@ type node struct {
 
 // startNode runs an instance. databaseURL "" selects SQLite in dataDir;
 // natsURL "" the embedded NATS server in dataDir.
-func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) *node {
+func startNode(t testing.TB, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) *node {
 	t.Helper()
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
@@ -60,7 +60,7 @@ func (n *node) stop() {
 	n.in.close()
 }
 
-func tokenFor(t *testing.T, a auth.Actor) string {
+func tokenFor(t testing.TB, a auth.Actor) string {
 	t.Helper()
 	tokens, err := auth.NewTokens([]byte(secret))
 	require.NoError(t, err)

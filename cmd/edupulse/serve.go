@@ -21,6 +21,8 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/config"
+	"github.com/edupulse/edupulse-live/internal/logging"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -28,11 +30,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
 	logger.Info("starting", "config", cfg.String())
+	stopTracing, err := tracing.Setup(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Flush the spans still buffered; a collector that is away costs
+		// the shutdown at most this long.
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(fctx); err != nil {
+			logger.Warn("tracing: flushing spans at exit failed", "err", err)
+		}
+	}()
+	logger.Info("tracing", "enabled", tracing.Enabled())
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry()
 	in, err := startInstance(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
@@ -160,4 +175,12 @@ func devSecret(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("write development secret: %w", err)
 	}
 	return []byte(s), nil
+}
+
+// newRegistry is the registry /metrics serves: the runtime's and the
+// process's collectors, to which the instance adds its own.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,23 +14,26 @@ import (
 	"github.com/edupulse/edupulse-live/internal/config"
 )
 
-func token(args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+// tokenFlags declares token's flags on fs and returns the command.
+func tokenFlags(fs *flag.FlagSet) func(context.Context, func(string) string, io.Writer, io.Writer) error {
 	sub := fs.String("sub", "", "the actor's UUID")
 	role := fs.String("role", "", "student, teacher or admin")
 	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(_ context.Context, getenv func(string) string, stdout, _ io.Writer) error {
+		return token(*sub, *role, *ttl, config.Only(getenv, tokenVars...), stdout)
 	}
+}
+
+func token(sub, role string, ttl time.Duration, getenv func(string) string, stdout io.Writer) error {
 	secret := getenv("EDUPULSE_JWT_SECRET")
 	if secret == "" {
 		return errors.New("EDUPULSE_JWT_SECRET is not set (in development mode the server prints tokens at start)")
 	}
-	id, err := uuid.Parse(*sub)
+	id, err := uuid.Parse(sub)
 	if err != nil {
 		return fmt.Errorf("--sub must be a UUID: %w", err)
 	}
-	r, err := auth.ParseRole(*role)
+	r, err := auth.ParseRole(role)
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}
@@ -41,7 +45,7 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("EDUPULSE_JWT_SECRET: %w", err)
 	}
-	tok, err := tokens.Issue(auth.Actor{ID: id, Role: r}, *ttl)
+	tok, err := tokens.Issue(auth.Actor{ID: id, Role: r}, ttl)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,10 @@ import (
 // version and the VCS stamp of the build info stand in.
 var version string
 
+// buildTime is stamped the same way (-X main.buildTime=...): the build
+// info records the commit's time, not the build's.
+var buildTime string
+
 // printVersion writes the version, the commit and its time, and the Go
 // version: what an operator quotes in a bug report.
 func printVersion(w io.Writer) error {
@@ -41,6 +45,16 @@ func printVersion(w io.Writer) error {
 	if ok {
 		goVersion = info.GoVersion
 	}
-	_, err := fmt.Fprintf(w, "edupulse %s\ncommit %s %s\n%s\n", v, commit, when, goVersion)
+	module := "github.com/edupulse/edupulse-live"
+	if ok && info.Main.Path != "" {
+		module = info.Main.Path
+	}
+	if when != "" {
+		commit += " (committed " + when + ")"
+	}
+	if buildTime == "" {
+		buildTime = "unknown"
+	}
+	_, err := fmt.Fprintf(w, "edupulse %s\ncommit %s\nbuilt %s\nmodule %s\n%s\n", v, commit, buildTime, module, goVersion)
 	return err
 }

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // Service runs the use cases against one store.
@@ -85,7 +87,17 @@ func idempotency(a auth.Actor, key *string, op string, input any) (*store.Idempo
 
 // write runs fn as one unit of work and wakes the relay after a commit.
 func (s *Service) write(ctx context.Context, idem *store.Idempotency, fn func(context.Context, store.Tx) (store.Outcome, error)) (store.Outcome, bool, error) {
+	// The unit of work's span is the parent the outbox entries record: the
+	// publish and every delivery of its events hang below it.
+	ctx, span := tracing.Start(ctx, "store.write", trace.SpanKindInternal)
 	out, replayed, err := s.store.Write(ctx, idem, fn)
+	if err == nil {
+		tracing.Int(span, "edupulse.events", len(out.EventIDs))
+		if replayed {
+			tracing.String(span, "edupulse.idempotent_replay", "true")
+		}
+	}
+	tracing.End(span, err)
 	if err == nil && !replayed {
 		s.committed()
 	}

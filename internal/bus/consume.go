@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/edupulse/edupulse-live/internal/event"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // Consumer tuning. The library's ordered consumer, on losing the node it
@@ -91,6 +92,9 @@ type consumer struct {
 	last, seq uint64
 	// held counts messages taken but not handed over, in a burst.
 	held int
+	// traces are the trace contexts of the messages of the burst, handed
+	// over with its last (only while tracing is on).
+	traces []tracing.Announced
 }
 
 // run creates a consumer and consumes until it stalls (the error says
@@ -202,6 +206,7 @@ func (c *consumer) handle(ctx context.Context, gen uint64, msg jetstream.Msg, st
 	}
 	c.seq++
 	c.last = meta.Sequence.Stream
+	c.noteTrace(msg)
 	if meta.NumPending > 0 && c.held < maxHeld {
 		// More is right behind: the hub reads every position up to the
 		// message it is given from the store, so handing over the last
@@ -213,14 +218,33 @@ func (c *consumer) handle(ctx context.Context, gen uint64, msg jetstream.Msg, st
 	c.held = 0
 	e, err := Decode(msg.Data(), msg.Headers().Get(PositionHeader))
 	if err != nil {
+		c.traces = c.traces[:0]
 		c.b.logger.Warn("bus: skipping a message that is not an event of ours", "subject", msg.Subject(), "err", err)
 		return
 	}
-	if err := c.deliver(ctx, e); err != nil && ctx.Err() == nil {
+	err = c.deliver(tracing.WithAnnounced(ctx, c.traces), e)
+	c.traces = c.traces[:0]
+	if err != nil && ctx.Err() == nil {
 		// The hub fills what it missed from the store on its next
 		// message or sync, so one failed hand-over loses nothing.
 		c.b.logger.Warn("bus: delivery failed", "event", e.ID, "position", e.Position, "err", err)
 	}
+}
+
+// noteTrace keeps msg's trace context for the hand-over of its burst.
+func (c *consumer) noteTrace(msg jetstream.Msg) {
+	if !tracing.Enabled() {
+		return
+	}
+	tp := msg.Headers().Get(tracing.Header)
+	if tp == "" {
+		return
+	}
+	pos, err := strconv.ParseInt(msg.Headers().Get(PositionHeader), 10, 64)
+	if err != nil || len(c.traces) > maxHeld {
+		return
+	}
+	c.traces = append(c.traces, tracing.Announced{Position: pos, TraceParent: tp})
 }
 
 // Decode reads one bus message: the JSON body and the position header.

@@ -143,10 +143,13 @@ func (e *Embedded) Shutdown() {
 	e.srv.WaitForShutdown()
 }
 
-// serverLogger adapts slog to the server's logger interface.
+// serverLogger adapts slog to the server's logger interface. The server's
+// notices (its ASCII banner, versions, store paths, "ready") are chatter
+// for an operator of this service, who never configures that server:
+// debug. Its warnings and errors keep their level.
 type serverLogger struct{ l *slog.Logger }
 
-func (s serverLogger) Noticef(format string, v ...any) { s.l.Info(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Noticef(format string, v ...any) { s.l.Debug(fmt.Sprintf(format, v...)) }
 func (s serverLogger) Warnf(format string, v ...any)   { s.l.Warn(fmt.Sprintf(format, v...)) }
 func (s serverLogger) Fatalf(format string, v ...any)  { s.l.Error(fmt.Sprintf(format, v...)) }
 func (s serverLogger) Errorf(format string, v ...any)  { s.l.Error(fmt.Sprintf(format, v...)) }

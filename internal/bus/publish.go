@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // DefaultWindow is the number of publishes PublishBatch keeps awaiting
@@ -22,6 +24,9 @@ type Message struct {
 	// Position is sent as Edupulse-Position.
 	Position int64
 	Body     []byte
+	// TraceParent, when set, is sent as the W3C traceparent header: the
+	// consuming instances' deliveries continue the event's trace.
+	TraceParent string
 }
 
 // PubAck is JetStream's acknowledgement of one message.
@@ -78,10 +83,14 @@ func (b *Bus) PublishBatch(ctx context.Context, msgs []Message, window int) ([]P
 				break
 			}
 		}
+		h := nats.Header{PositionHeader: []string{strconv.FormatInt(m.Position, 10)}}
+		if m.TraceParent != "" {
+			h[tracing.Header] = []string{m.TraceParent}
+		}
 		f, err := b.js.PublishMsgAsync(&nats.Msg{
 			Subject: m.Subject,
 			Data:    m.Body,
-			Header:  nats.Header{PositionHeader: []string{strconv.FormatInt(m.Position, 10)}},
+			Header:  h,
 		},
 			jetstream.WithMsgID(m.ID),
 			jetstream.WithExpectStream(StreamName),

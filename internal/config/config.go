@@ -6,12 +6,15 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/edupulse/edupulse-live/internal/logging"
 )
 
 // Config is everything `edupulse serve` needs to start.
@@ -98,6 +101,10 @@ type Config struct {
 	// 12 and 5,000).
 	MaxDepth      int
 	MaxComplexity int
+	// LogLevel is EDUPULSE_LOG_LEVEL (debug, info, warn, error; default
+	// info) and LogFormat EDUPULSE_LOG_FORMAT (json, the default, or text).
+	LogLevel  slog.Level
+	LogFormat string
 }
 
 // DefaultProductionRateLimit is well above what a person clicks (a teacher
@@ -122,6 +129,7 @@ var Defaults = Config{
 	StreamReplicas: 1,
 	MaxConnsPerIP:  DefaultMaxConnsPerIP,
 	Env:            EnvDevelopment,
+	LogFormat:      logging.FormatJSON,
 	Introspection:  true,
 	Playground:     true,
 	JWTMaxTTL:      24 * time.Hour,
@@ -179,6 +187,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 			*dst = b
 		}
+	}
+	if lvl, err := logging.ParseLevel(getenv("EDUPULSE_LOG_LEVEL")); err != nil {
+		errs = append(errs, fmt.Errorf("EDUPULSE_LOG_LEVEL %w", err))
+	} else {
+		c.LogLevel = lvl
+	}
+	if f, err := logging.ParseFormat(getenv("EDUPULSE_LOG_FORMAT")); err != nil {
+		errs = append(errs, fmt.Errorf("EDUPULSE_LOG_FORMAT %w", err))
+	} else {
+		c.LogFormat = f
 	}
 	if c.Production() {
 		c.RateLimit = DefaultProductionRateLimit
@@ -407,9 +425,9 @@ func (c Config) String() string {
 		}
 		bus = strings.Join(urls, ",")
 	}
-	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s nats_auth=%q stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g trusted_documents=%q trusted_documents_only=%t",
+	return fmt.Sprintf("http=%s data_dir=%s database=%s nats=%s nats_auth=%q stream_replicas=%d jwt_secret=%s jwt_max_ttl=%s allowed_origins=%v pprof=%q drain_period=%s max_conns_per_ip=%d env=%s introspection=%t playground=%t admin=%q rate_limit=%g trusted_documents=%q trusted_documents_only=%t log_level=%s log_format=%s",
 		c.HTTPAddr, c.DataDir, db, bus, c.NATSAuthMethod(), c.StreamReplicas, secret, c.JWTMaxTTL, c.AllowedOrigins, c.PprofAddr, c.DrainPeriod, c.MaxConnsPerIP,
-		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit, c.TrustedDocuments, c.TrustedDocumentsOnly)
+		c.Env, c.Introspection, c.Playground, c.AdminAddr, c.RateLimit, c.TrustedDocuments, c.TrustedDocumentsOnly, strings.ToLower(c.LogLevel.String()), c.LogFormat)
 }
 
 // redactNATSURL masks a NATS URL's user info whole: a lone user name there

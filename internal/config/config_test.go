@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,4 +175,39 @@ func TestIdentityProvider(t *testing.T) {
 	_, err = config.FromEnv(env(map[string]string{"EDUPULSE_JWKS_URL": "idp.example", "EDUPULSE_JWT_ROLE_CLAIM": "role"}))
 	require.ErrorContains(t, err, "EDUPULSE_JWKS_URL")
 	require.ErrorContains(t, err, "EDUPULSE_JWT_ROLE_CLAIM")
+}
+
+func TestVariablesListsWhatFromEnvReads(t *testing.T) {
+	read := map[string]bool{}
+	_, _ = config.FromEnv(func(k string) string { read[k] = true; return "" })
+	listed := map[string]bool{}
+	for _, v := range config.Variables {
+		listed[v.Name] = true
+		if !read[v.Name] {
+			t.Errorf("%s is listed but FromEnv does not read it", v.Name)
+		}
+	}
+	for k := range read {
+		if !listed[k] {
+			t.Errorf("FromEnv reads %s, which Variables does not list", k)
+		}
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	c, err := config.FromEnv(func(k string) string {
+		return map[string]string{"EDUPULSE_LOG_LEVEL": "debug", "EDUPULSE_LOG_FORMAT": "text"}[k]
+	})
+	if err != nil || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
+		t.Fatalf("got %v %v %v", c.LogLevel, c.LogFormat, err)
+	}
+	if !strings.Contains(c.String(), "log_level=debug log_format=text") {
+		t.Fatalf("String: %s", c.String())
+	}
+	_, err = config.FromEnv(func(k string) string {
+		return map[string]string{"EDUPULSE_LOG_LEVEL": "loud", "EDUPULSE_LOG_FORMAT": "xml"}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), "EDUPULSE_LOG_LEVEL") || !strings.Contains(err.Error(), "EDUPULSE_LOG_FORMAT") {
+		t.Fatalf("err %v", err)
+	}
 }

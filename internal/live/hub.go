@@ -225,6 +225,8 @@ func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) 
 // A subscriber that joins after that starts past e; one that joined before
 // the audience was worked out is served below.
 func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
+	d := startDelivery(ctx, e)
+	defer d.end(e)
 	h.mu.Lock()
 	if len(h.subs) == 0 {
 		h.head = e.Position
@@ -238,9 +240,14 @@ func (h *Hub) fanOut(ctx context.Context, e event.Envelope) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if s.accepts(e, au) && !s.enqueue(e) {
-			h.cutLocked(s)
+		if !s.accepts(e, au) {
+			continue
 		}
+		if !s.enqueue(e) {
+			h.cutLocked(s)
+			continue
+		}
+		d.queued(s)
 	}
 	h.head = e.Position
 }

@@ -49,11 +49,13 @@ var ErrUnknownCursor = errors.New("the cursor names no event to resume from")
 // Subscription is one subscriber's queue, read with Next (or through the
 // channel Subscribe returns).
 type Subscription struct {
-	hub   *Hub
-	req   Request
-	ctx   context.Context
-	done  <-chan struct{} // ctx.Done(), looked up once: ctx is a long chain of values
-	start int64           // replay runs up to here; the queue holds what comes after
+	hub  *Hub
+	req  Request
+	ctx  context.Context
+	done <-chan struct{} // ctx.Done(), looked up once: ctx is a long chain of values
+	// renderGroup is WithRenderGroup's, for the delivery span (tracing on).
+	renderGroup string
+	start       int64 // replay runs up to here; the queue holds what comes after
 
 	// The reader's state: only Next touches it.
 	from      int64            // the resume position; -1: none
@@ -204,7 +206,7 @@ func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 		}
 		from = pos
 	}
-	s := &Subscription{hub: h, req: req, ctx: ctx, done: ctx.Done(), from: from, replayAt: from,
+	s := &Subscription{hub: h, req: req, ctx: ctx, done: ctx.Done(), from: from, replayAt: from, renderGroup: renderGroupOf(ctx),
 		wake: make(chan struct{}, 1), cutoff: make(chan struct{}), replaying: from >= 0}
 	h.mu.Lock()
 	s.start = h.head

@@ -271,8 +271,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		batch        []store.OutboxEntry
 	)
 	claim := func(after int64) ([]store.OutboxEntry, error) {
-		return withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
-			return ob.ClaimAfter(sctx, after, r.opts.Batch)
+		return tracedClaim(ctx, func() ([]store.OutboxEntry, error) {
+			return withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
+				return ob.ClaimAfter(sctx, after, r.opts.Batch)
+			})
 		})
 	}
 	type claimed struct {
@@ -319,9 +321,12 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 
 		msgs = msgs[:0]
 		for _, e := range batch {
-			msgs = append(msgs, bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body})
+			msgs = append(msgs, bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body,
+				TraceParent: e.TraceParent})
 		}
+		spans := startPublish(ctx, batch, msgs)
 		acks, err := r.pub.PublishBatch(ctx, msgs, r.opts.Window)
+		spans.end(err)
 		if err == nil && r.opts.AfterPublish != nil {
 			err = r.opts.AfterPublish(batch)
 		}

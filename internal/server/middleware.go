@@ -16,6 +16,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // CorrelationHeader carries a request's correlation id in both directions.
@@ -91,7 +92,7 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 			if quietRoutes[route] && status < 500 {
 				level = slog.LevelDebug
 			}
-			log.LogAttrs(r.Context(), level, "http request",
+			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.String("route", route),
@@ -99,7 +100,11 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 				slog.Int64("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 				slog.String("correlation_id", reqctx.CorrelationID(r.Context()).String()),
-			)
+			}
+			if id := tracing.TraceID(r.Context()); id != "" {
+				attrs = append(attrs, slog.String("trace_id", id))
+			}
+			log.LogAttrs(r.Context(), level, "http request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -148,8 +148,12 @@ func newPageConfig(devTokens map[string]string) pageConfig {
 		cfg.Headers = headersFor(first.Token)
 		fmt.Fprintf(&q, "# Development mode: the Headers\n# tab holds the %s's token.\n", first.Role)
 		q.WriteString("# The key icon (left) opens the\n" +
-			"# dev tokens of every role; they\n" +
-			"# die when the server restarts.\n")
+			"# dev tokens of every role. They\n" +
+			"# outlive restarts (the secret is\n" +
+			"# kept in the data dir) and expire\n" +
+			"# a day after the server printed\n" +
+			"# them; each start prints fresh\n" +
+			"# ones.\n")
 	} else {
 		q.WriteString("# Every operation needs a token. Put\n" +
 			"# it in the Headers tab below:\n" +
@@ -172,7 +176,7 @@ func headersFor(token string) string {
 }
 
 // page serves the playground's HTML. It is not cacheable: in development it
-// holds tokens that stop working when the server restarts.
+// holds tokens, which expire (each start prints fresh ones).
 func (p *playground) page() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

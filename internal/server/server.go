@@ -153,7 +153,7 @@ func New(o Options) http.Handler {
 	}
 	mountApp(mux, o)
 
-	return withCorrelationID(observe(o.Logger, m, recoverPanics(o.Logger, mux)))
+	return withCorrelationID(traceRequests(observe(o.Logger, m, recoverPanics(o.Logger, mux))))
 }
 
 // Admin returns the handler of the admin listener: /metrics, /healthz,

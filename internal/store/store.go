@@ -204,6 +204,9 @@ type OutboxEntry struct {
 	Position      int64
 	Subject       string
 	Body          []byte
+	// TraceParent is the W3C trace context of the transaction that queued
+	// the entry ("" when it was not traced): the parent of its publish.
+	TraceParent string
 }
 
 // Outbox is the exclusive right to tail the outbox. Claim and Ack run on

@@ -138,7 +138,7 @@ type outbox struct {
 // 1,024 entries with 50,000 pending).
 const claimable = `
 WITH cand AS (
-    SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject
+    SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject, o.traceparent
     FROM outbox o
     WHERE o.tx_id >= $2::text::xid8
       AND (SELECT true FROM event_positions q WHERE q.event_id = o.event_id) IS NULL
@@ -149,7 +149,7 @@ WITH cand AS (
     FROM (SELECT aggregate_id, aggregate_type, max(version) AS newest FROM cand
           GROUP BY aggregate_id, aggregate_type) a
     CROSS JOIN LATERAL (
-        SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject
+        SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.tx_id, o.seq, o.subject, o.traceparent
         FROM outbox o
         WHERE o.aggregate_id = a.aggregate_id AND o.aggregate_type = a.aggregate_type AND o.version < a.newest
           AND o.event_id NOT IN (SELECT event_id FROM cand)
@@ -160,7 +160,7 @@ WITH cand AS (
 ), batch AS (
     SELECT * FROM cand UNION ALL SELECT * FROM earlier
 )
-SELECT b.event_id, b.aggregate_id, b.aggregate_type, b.version, b.subject, e.body
+SELECT b.event_id, b.aggregate_id, b.aggregate_type, b.version, b.subject, e.body, coalesce(b.traceparent, '')
 FROM batch b
 CROSS JOIN LATERAL (SELECT body FROM events WHERE id = b.event_id OFFSET 0) e
 ORDER BY b.tx_id, b.seq`
@@ -170,7 +170,7 @@ ORDER BY b.tx_id, b.seq`
 // the floor and the newest position is at most a few batches long: each
 // claim raises the floor to just below the oldest entry still waiting.
 const claimedUnacked = `
-SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, p.position, o.subject, e.body
+SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, p.position, o.subject, e.body, coalesce(o.traceparent, '')
 FROM event_positions p
 JOIN outbox o ON o.event_id = p.event_id
 JOIN events e ON e.id = p.event_id
@@ -248,7 +248,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 		var err error
 		fresh, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.OutboxEntry, error) {
 			var e store.OutboxEntry
-			err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Subject, &e.Body)
+			err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Subject, &e.Body, &e.TraceParent)
 			return e, err
 		})
 		return err
@@ -283,7 +283,7 @@ func (o *outbox) claim(ctx context.Context, after int64, n int) ([]store.OutboxE
 
 func scanOutboxEntry(row pgx.CollectableRow) (store.OutboxEntry, error) {
 	var e store.OutboxEntry
-	err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Position, &e.Subject, &e.Body)
+	err := row.Scan(&e.EventID, &e.AggregateID, &e.AggregateType, &e.Version, &e.Position, &e.Subject, &e.Body, &e.TraceParent)
 	return e, err
 }
 

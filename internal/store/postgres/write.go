@@ -12,6 +12,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // Write runs fn as one transaction. Statements that need no answer are
@@ -286,6 +287,7 @@ func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Enve
 	default:
 		return fmt.Errorf("append: invalid expected version %d", expected)
 	}
+	tp := tracing.TraceParent(ctx)
 	for i, e := range evs {
 		e.Version = last - n + 1 + int64(i)
 		body, err := event.Marshal(*e)
@@ -295,8 +297,16 @@ func (w *writeTx) Append(ctx context.Context, expected int64, evs ...*event.Enve
 		w.batch.Queue(`INSERT INTO events (id, aggregate_id, aggregate_type, version, type, actor_id, occurred_at, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Type(), e.ActorID, e.OccurredAt, body)
-		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES ($1, $2, $3, $4, $5)`,
-			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Subject())
+		w.batch.Queue(`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject, traceparent) VALUES ($1, $2, $3, $4, $5, $6)`,
+			e.ID, e.AggregateID, e.AggregateType, e.Version, e.Subject(), nullIfEmpty(tp))
 	}
 	return nil
+}
+
+// nullIfEmpty stores "" as NULL: an untraced entry costs no bytes.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

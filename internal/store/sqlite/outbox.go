@@ -118,7 +118,7 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) (_ []store.
 	}
 
 	rows, err := tx.QueryContext(ctx,
-		`SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.position, o.subject, e.body
+		`SELECT o.event_id, o.aggregate_id, o.aggregate_type, o.version, o.position, o.subject, e.body, coalesce(o.traceparent, '')
 		 FROM outbox o JOIN events e ON e.id = o.event_id
 		 WHERE o.position > ? ORDER BY o.position LIMIT ?`, after, n)
 	if err != nil {
@@ -132,7 +132,7 @@ func (o *outbox) ClaimAfter(ctx context.Context, after int64, n int) (_ []store.
 			body string
 		)
 		var aggType string
-		if err := rows.Scan(&e.EventID, &e.AggregateID, &aggType, &e.Version, &e.Position, &e.Subject, &body); err != nil {
+		if err := rows.Scan(&e.EventID, &e.AggregateID, &aggType, &e.Version, &e.Position, &e.Subject, &body, &e.TraceParent); err != nil {
 			return nil, translate("claim", err)
 		}
 		e.Body, e.AggregateType = []byte(body), event.AggregateType(aggType)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // tx is store.Tx over one BEGIN IMMEDIATE transaction. It holds SQLite's
@@ -146,6 +147,11 @@ func (t *tx) Append(ctx context.Context, expected int64, evs ...*event.Envelope)
 		}
 		bodies[i] = string(b)
 	}
+	// NULL when untraced (see the postgres store).
+	var traceparent any
+	if tp := tracing.TraceParent(ctx); tp != "" {
+		traceparent = tp
+	}
 	for i, e := range evs {
 		version := current + 1 + int64(i)
 		if _, err := t.tx.ExecContext(ctx,
@@ -156,8 +162,8 @@ func (t *tx) Append(ctx context.Context, expected int64, evs ...*event.Envelope)
 			return translate("append event", err)
 		}
 		if _, err := t.tx.ExecContext(ctx,
-			`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject) VALUES (?, ?, ?, ?, ?)`,
-			e.ID, aggID, string(aggType), version, e.Subject()); err != nil {
+			`INSERT INTO outbox (event_id, aggregate_id, aggregate_type, version, subject, traceparent) VALUES (?, ?, ?, ?, ?, ?)`,
+			e.ID, aggID, string(aggType), version, e.Subject(), traceparent); err != nil {
 			return translate("queue event", err)
 		}
 	}

@@ -57,7 +57,8 @@
   };
   if (cfg.headers) {
     // Development: the fresh token wins over anything stored by an earlier
-    // run, whose tokens the restarted server no longer accepts.
+    // run, whose tokens may have expired since (or belong to another data
+    // dir's secret).
     props.headers = cfg.headers;
     props.defaultHeaders = cfg.headers;
     props.visiblePlugin = plugins[0];
