@@ -131,7 +131,9 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		}
 		logger.Info("trusted documents", "documents", trusted.Len(), "only", trusted.Only)
 	}
-	svc := app.New(st, app.OnCommit(rel.Wake))
+	// A write tells the hub the pulse state it left before it answers, so
+	// pulseState subscribers read their writes.
+	svc := app.New(st, app.OnCommit(rel.Wake), app.OnPulseState(hub.OfferPulseState))
 	sopts := server.Options{
 		GraphQL: graph.NewHandler(svc, graph.Options{
 			Logger:   logger,
