@@ -46,8 +46,14 @@ type Options struct {
 	// (Wake serves the instance whose relay positions the events sooner);
 	// one check is a one-row read.
 	SyncInterval time.Duration
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	// StateInterval is the least time between two states handed to one
+	// pulseState subscriber (default 20 ms; negative: none). A burst then
+	// costs each subscriber at most one message per interval, the latest
+	// state, instead of one per answer; the state it takes is still the
+	// latest when it takes it.
+	StateInterval time.Duration
+	Logger        *slog.Logger
+	Metrics       *Metrics
 }
 
 // Hub fans events out to subscribers.
@@ -82,6 +88,9 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StateInterval == 0 {
+		o.StateInterval = 20 * time.Millisecond
 	}
 	head, err := r.LastPosition(ctx)
 	if err != nil {
