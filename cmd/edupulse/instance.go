@@ -102,7 +102,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	if pg != nil {
 		tail = pg.Tail()
 	}
-	hub, err := live.New(ctx, tail, live.Options{Logger: logger, Metrics: live.NewMetrics(reg)})
+	hub, err := live.New(ctx, tail, live.Options{Replay: st, Logger: logger, Metrics: live.NewMetrics(reg)})
 	if err != nil {
 		return nil, err
 	}

@@ -52,8 +52,13 @@ type Options struct {
 	// state, instead of one per answer; the state it takes is still the
 	// latest when it takes it.
 	StateInterval time.Duration
-	Logger        *slog.Logger
-	Metrics       *Metrics
+	// Replay, when set, serves what each subscriber reads for itself
+	// (replays, a pulse's first state), so that many of them cannot take
+	// the connections the hub's own reads of new events need; default:
+	// the hub's Reader.
+	Replay  Reader
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Hub fans events out to subscribers.
@@ -88,6 +93,9 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Replay == nil {
+		o.Replay = r
 	}
 	if o.StateInterval == 0 {
 		o.StateInterval = 20 * time.Millisecond

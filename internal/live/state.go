@@ -99,7 +99,7 @@ func (h *Hub) WatchPulse(ctx context.Context, id uuid.UUID) (*StateSubscription,
 	t.subs[s] = struct{}{}
 	st.mu.Unlock()
 
-	m, err := h.r.PulseStates(ctx, []uuid.UUID{id})
+	m, err := h.opts.Replay.PulseStates(ctx, []uuid.UUID{id})
 	if err == nil && len(m) == 0 {
 		err = store.ErrNotFound
 	}
@@ -192,8 +192,8 @@ func (st *states) offer(ps store.PulseState, reread bool) {
 	}
 	st.seq++
 	t.cur = State{PulseState: ps, Seq: st.seq}
+	cur := t.cur // one copy for every subscriber: never written to
 	for s := range t.subs {
-		cur := t.cur
 		s.pending = &cur
 		select {
 		case s.wake <- struct{}{}:
