@@ -291,3 +291,29 @@ func TestStateInterval(t *testing.T) {
 		require.LessOrEqual(t, taken, int(elapsed/(20*time.Millisecond))+2, "%d answers, %d states in %s", n, taken, elapsed)
 	})
 }
+
+// TestStateAfterErasure: erasing the pulse's teacher changes its title
+// without moving its version; the hub reads the state again on the
+// erasure's event, and subscribers get the erased title.
+func TestStateAfterErasure(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		svc := b.service(true)
+		pulse := openPulse(t, svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sub, err := b.hub.WatchPulse(ctx, pulse)
+		require.NoError(t, err)
+		first, ok := nextWithin(t, sub, 5*time.Second)
+		require.True(t, ok)
+		require.Equal(t, "How sure are you?", first.Pulse.Title)
+
+		_, _, err = svc.EraseActor(as(admin), teacher.ID)
+		require.NoError(t, err)
+		b.publish()
+		erased, ok := nextWithin(t, sub, 5*time.Second)
+		require.True(t, ok)
+		require.Equal(t, store.ErasedText, erased.Pulse.Title)
+		require.Equal(t, first.Version, erased.Version)
+		require.Greater(t, erased.Seq, first.Seq)
+	})
+}
