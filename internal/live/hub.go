@@ -32,6 +32,7 @@ type Reader interface {
 	Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
 	PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Pulse, error)
 	ResponsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Response, error)
+	PulseStates(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.PulseState, error)
 }
 
 // Options tune a Hub; zero values take the defaults.
@@ -45,8 +46,19 @@ type Options struct {
 	// (Wake serves the instance whose relay positions the events sooner);
 	// one check is a one-row read.
 	SyncInterval time.Duration
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	// StateInterval is the least time between two states handed to one
+	// pulseState subscriber (default 20 ms; negative: none). A burst then
+	// costs each subscriber at most one message per interval, the latest
+	// state, instead of one per answer; the state it takes is still the
+	// latest when it takes it.
+	StateInterval time.Duration
+	// Replay, when set, serves what each subscriber reads for itself
+	// (replays, a pulse's first state), so that many of them cannot take
+	// the connections the hub's own reads of new events need; default:
+	// the hub's Reader.
+	Replay  Reader
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Hub fans events out to subscribers.
@@ -56,6 +68,7 @@ type Hub struct {
 	log    *slog.Logger
 	shared *Shared
 	m      *Metrics
+	states *states
 
 	// ingest serialises Deliver and the store sync, so events are handed
 	// out strictly in position order.
@@ -81,11 +94,17 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Replay == nil {
+		o.Replay = r
+	}
+	if o.StateInterval == 0 {
+		o.StateInterval = 20 * time.Millisecond
+	}
 	head, err := r.LastPosition(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("live: %w", err)
 	}
-	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics,
+	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics, states: newStates(r, o.Logger),
 		wake: make(chan struct{}, 1), head: head, subs: map[*Subscription]struct{}{}}, nil
 }
 
@@ -214,6 +233,7 @@ func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) 
 		for _, e := range evs {
 			h.fanOut(ctx, e)
 		}
+		h.states.seen(evs)
 	}
 	return nil
 }

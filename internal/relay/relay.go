@@ -76,9 +76,10 @@ type Options struct {
 	// (to be retried). OnLeader reports taking (true) and giving up (false,
 	// before the outbox is released) the outbox.
 	// OnPositioned, when set, is called (from the relay's goroutine; it
-	// must not block) after events were given positions while publishing
-	// was failing: the hub can serve them from the store at once instead
-	// of waiting for the bus. Wire it to (*live.Hub).Wake.
+	// must not block) after events were given positions, before they are
+	// published, and again while publishing fails: this instance's hub
+	// can serve them from the store at once instead of waiting for the
+	// bus's round trip. Wire it to (*live.Hub).Wake.
 	OnPositioned func()
 
 	OnPublished    func(entries []store.OutboxEntry)
@@ -303,6 +304,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 				}
 				continue
 			}
+			// Publishing and its acknowledgements take a round trip to the
+			// bus and the bus's own to the consumer: this instance's
+			// subscribers need not wait for them.
+			r.positioned()
 		}
 
 		// Claim the next batch while this one is published, but only after
@@ -315,6 +320,9 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			ahead = make(chan claimed, 1)
 			go func(after int64) {
 				b, err := claim(after)
+				if len(b) > 0 {
+					r.positioned() // while this batch is still being published
+				}
 				ahead <- claimed{b, err}
 			}(batch[len(batch)-1].Position)
 		}
