@@ -27,7 +27,9 @@ func open(t *testing.T, path string) *sqlite.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "edupulse.db"))
-	})
+	}, storetest.OneWriter("every unit of work is a BEGIN IMMEDIATE transaction, which holds the "+
+		"database's write lock from its start to its end: units of work run one after another, "+
+		"so none commits after one that started later"))
 }
 
 // TestReopen: the file keeps its data, and opening (hence migrating) a
