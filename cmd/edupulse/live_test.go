@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/bus"
@@ -25,7 +26,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 var secret = strings.Repeat("e2e-secret-", 4)
 
@@ -52,6 +53,15 @@ func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func
 	n := &node{t: t, in: in, srv: httptest.NewServer(in.handler), reg: reg}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// awaitSubscriptions waits until the instance's hub holds want
+// subscriptions: a subscribe message gets no reply, and its resolver
+// registers with the hub some time after it is read.
+func (n *node) awaitSubscriptions(t *testing.T, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return n.in.hub.Subscriptions() >= want }, 20*time.Second, time.Millisecond,
+		"%d subscriptions registered with the hub", want)
 }
 
 func (n *node) stop() {
@@ -254,7 +264,7 @@ func TestLiveEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			aliceWS.ack()
 			aliceWS.subscribe("a", pulseSub, map[string]any{"p": pulse})
-			time.Sleep(100 * time.Millisecond) // the subscriptions are registered
+			n.awaitSubscriptions(t, 2)
 
 			respond(t, n, pulse, alice, "one")
 			respond(t, n, pulse, newStudent(), "two")
@@ -322,7 +332,7 @@ func TestTwoInstances(t *testing.T) {
 	require.NoError(t, err)
 	sub.ack()
 	sub.subscribe("1", pulseSub, map[string]any{"p": pulse})
-	time.Sleep(100 * time.Millisecond)
+	b.awaitSubscriptions(t, 1)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		on := a
@@ -380,7 +390,7 @@ func TestEventRenderedOncePerKind(t *testing.T) {
 	require.NoError(t, err)
 	otherWS.ack()
 	otherWS.subscribe("p", pulseSub, map[string]any{"p": pulse})
-	time.Sleep(100 * time.Millisecond) // the subscriptions are registered
+	n.awaitSubscriptions(t, len(admins)+3)
 
 	respond(t, n, pulse, alice, "only alice's")
 

@@ -100,6 +100,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		defer close(closed)
 		// One byte every 100 ms, for ten seconds at most, until a write
 		// fails; the server's answer (or its close) ends the reader below.
+		// The sleep is the test's subject: a client that trickles its
+		// body must be cut off by the server's deadline.
 		for range 100 {
 			time.Sleep(100 * time.Millisecond)
 			if _, err := io.WriteString(conn, " "); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
@@ -15,7 +16,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 func open(t *testing.T) *postgres.Store {
 	t.Helper()
