@@ -47,7 +47,7 @@ var _ interface {
 } = (*mutationLimit)(nil)
 
 // newMutationLimit allows perSecond mutations per actor with a burst of
-// twice that (contract §8).
+// twice that (contract §8, Production mode).
 func newMutationLimit(perSecond float64, refused prometheus.Counter) *mutationLimit {
 	return &mutationLimit{
 		perSecond: rate.Limit(perSecond),
