@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -132,7 +133,8 @@ func rateLimitedCounter(reg prometheus.Registerer) prometheus.Counter {
 		return c
 	}
 	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
 			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
 				return existing
 			}

@@ -108,11 +108,21 @@ func TestStartsWhileBusIsUnreachable(t *testing.T) {
 	port := freeTCPPort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
 
-	started := make(chan *node, 1)
-	go func() { started <- startNode(t, t.TempDir(), testpg.Database(t, postgres.Migrate), natsURL) }()
+	dir, db := t.TempDir(), testpg.Database(t, postgres.Migrate)
+	type result struct {
+		n   *node
+		err error
+	}
+	started := make(chan result, 1)
+	go func() {
+		n, err := tryStartNode(t, dir, db, natsURL)
+		started <- result{n, err}
+	}()
 	var n *node
 	select {
-	case n = <-started:
+	case r := <-started:
+		require.NoError(t, r.err)
+		n = r.n
 	case <-time.After(20 * time.Second):
 		t.Fatal("startInstance waits for the bus")
 	}

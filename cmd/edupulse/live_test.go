@@ -42,6 +42,14 @@ type node struct {
 // natsURL "" the embedded NATS server in dataDir.
 func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) *node {
 	t.Helper()
+	n, err := tryStartNode(t, dataDir, databaseURL, natsURL, tweak...)
+	require.NoError(t, err)
+	return n
+}
+
+// tryStartNode is startNode for a goroutine other than the test's: it
+// returns the error instead of failing the test.
+func tryStartNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) (*node, error) {
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
 	for _, f := range tweak {
@@ -49,10 +57,12 @@ func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func
 	}
 	reg := prometheus.NewRegistry()
 	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	n := &node{t: t, in: in, srv: httptest.NewServer(in.handler), reg: reg}
 	t.Cleanup(n.stop)
-	return n
+	return n, nil
 }
 
 // awaitSubscriptions waits until the instance's hub holds want

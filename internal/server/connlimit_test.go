@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -123,7 +124,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 }
 
 func asTimeout(err error, ne *net.Error) bool {
-	if e, ok := err.(net.Error); ok {
+	var e net.Error
+	if errors.As(err, &e) {
 		*ne = e
 		return e.Timeout()
 	}

@@ -34,7 +34,7 @@ func RSS(pid int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return int64(st.VmRSS / 1024), nil //nolint:gosec // a resident set fits in an int64
+	return int64(st.VmRSS / 1024), nil
 }
 
 // OpenFilesLimit is the soft "Max open files" of process pid.
