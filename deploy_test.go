@@ -195,7 +195,7 @@ func TestComposeInstances(t *testing.T) {
 		require.Equal(t, "production", env["EDUPULSE_ENV"], name)
 		require.Equal(t, "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222", cfg.NATSURL, name)
 		require.Equal(t, "postgres://edupulse:pw@postgres:5432/"+pg.Environment["POSTGRES_DB"]+"?sslmode=disable", cfg.DatabaseURL, name)
-		require.Equal(t, pg.Environment["POSTGRES_USER"], "edupulse")
+		require.Equal(t, "edupulse", pg.Environment["POSTGRES_USER"])
 		require.Equal(t, "0.0.0.0:8080", cfg.HTTPAddr, name)
 	}
 	for _, name := range edupulseInstances {

@@ -16,11 +16,10 @@ import (
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
-	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
-// The contract's error codes (README §4): every error the API sends carries
+// The contract's error codes (contract §4, Errors): every error the API sends carries
 // exactly one of them in extensions.code.
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
@@ -32,7 +31,7 @@ const (
 	CodeSlowConsumer    = "SLOW_CONSUMER"
 	// CodePersistedQueryNotFound: the request named a persisted query by
 	// its hash and the server does not know it; an APQ client then sends
-	// the hash with the query (contract §9).
+	// the hash with the query (contract §9, Persisted operations).
 	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 	CodeInternal               = "INTERNAL_SERVER_ERROR"
 )
@@ -137,7 +136,7 @@ func classify(cause error, src *gqlerror.Error) (code, field string) {
 		return CodeBadUserInput, inputErr.Field
 	case errors.As(cause, &scalarErr):
 		return CodeBadUserInput, lastField(src.Path)
-	case errors.Is(cause, store.ErrIdempotencyKeyReused):
+	case errors.Is(cause, app.ErrIdempotencyKeyReused):
 		// Documented on CreatePulseInput.idempotencyKey: the key, not the
 		// state of the pulse, is what the client has to change.
 		return CodeBadUserInput, "idempotencyKey"
@@ -145,9 +144,9 @@ func classify(cause error, src *gqlerror.Error) (code, field string) {
 		return CodeUnauthenticated, ""
 	case errors.Is(cause, app.ErrForbidden):
 		return CodeForbidden, ""
-	case errors.Is(cause, store.ErrNotFound):
+	case errors.Is(cause, app.ErrNotFound):
 		return CodeNotFound, ""
-	case errors.Is(cause, store.ErrConflict):
+	case errors.Is(cause, app.ErrConflict):
 		return CodeConflict, ""
 	}
 	return CodeInternal, ""
@@ -159,10 +158,10 @@ func retryableMessage(cause error) (string, bool) {
 	switch {
 	case cause == nil:
 		return "", false
-	case errors.Is(cause, store.ErrOutcomeUnknown):
+	case errors.Is(cause, app.ErrOutcomeUnknown):
 		return "the database connection was lost while committing: the write may or may not have been applied; " +
 			"retry with an idempotencyKey to apply it exactly once", true
-	case errors.Is(cause, store.ErrUnavailable):
+	case errors.Is(cause, app.ErrUnavailable):
 		return "the database is unavailable right now; nothing was written, retry the request", true
 	}
 	return "", false

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -93,8 +94,8 @@ func (g documentGuard) document(ctx context.Context, query string) (doc *ast.Que
 	}
 	doc, parseErr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, g.tokenLimit)
 	if parseErr != nil {
-		gqlErr, ok := parseErr.(*gqlerror.Error)
-		if !ok {
+		var gqlErr *gqlerror.Error
+		if !errors.As(parseErr, &gqlErr) {
 			gqlErr = gqlerror.Wrap(parseErr)
 		}
 		errcode.Set(gqlErr, errcode.ParseFailed)

@@ -58,7 +58,7 @@ func newFZStack(f *testing.F, ws bool) *fzStack {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); _ = hub.Run(runCtx) }()
+	go func() { defer close(done); hub.Run(runCtx) }()
 	f.Cleanup(func() { stop(); <-done })
 
 	discard := slog.New(slog.DiscardHandler)
@@ -98,7 +98,7 @@ func newFZStack(f *testing.F, ws bool) *fzStack {
 	return s
 }
 
-// fzCodes are the contract's error codes (§4); nothing else may appear as
+// fzCodes are the contract's error codes (contract §4, Errors); nothing else may appear as
 // an error's extensions.code.
 var fzCodes = map[string]bool{
 	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
@@ -106,7 +106,7 @@ var fzCodes = map[string]bool{
 	"PERSISTED_QUERY_NOT_FOUND": true, "INTERNAL_SERVER_ERROR": true,
 }
 
-// fzLeaks are fragments of what must never reach a client (§4): SQL and
+// fzLeaks are fragments of what must never reach a client (contract §4, Errors): SQL and
 // driver errors, stack traces, file paths of the source. One counts only
 // when the request did not contain it, since parse errors quote the input.
 var fzLeaks = []string{

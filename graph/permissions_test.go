@@ -13,7 +13,7 @@ import (
 )
 
 // TestPermissions runs every mutation as every kind of caller: those the
-// contract's §3 allows succeed; the others are refused (UNAUTHENTICATED
+// contract's §3 (Who may do what) allows succeed; the others are refused (UNAUTHENTICATED
 // without a token, FORBIDDEN otherwise) and write nothing.
 func TestPermissions(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {

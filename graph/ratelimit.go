@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -47,7 +48,7 @@ var _ interface {
 } = (*mutationLimit)(nil)
 
 // newMutationLimit allows perSecond mutations per actor with a burst of
-// twice that (contract §8).
+// twice that (contract §8, Production mode).
 func newMutationLimit(perSecond float64, refused prometheus.Counter) *mutationLimit {
 	return &mutationLimit{
 		perSecond: rate.Limit(perSecond),
@@ -132,7 +133,8 @@ func rateLimitedCounter(reg prometheus.Registerer) prometheus.Counter {
 		return c
 	}
 	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
 			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
 				return existing
 			}

@@ -20,39 +20,35 @@ type Resolver struct {
 // cursors are the use cases' own.
 
 func pulseConnection(p app.PulsePage) model.PulseConnection {
-	c := model.PulseConnection{Edges: make([]model.PulseEdge, len(p.Items))}
-	for i, it := range p.Items {
-		c.Edges[i] = model.PulseEdge{Cursor: app.PulseCursor(it), Node: it}
-	}
-	c.PageInfo = pageInfo(p.HasNext, len(c.Edges), func(i int) string { return c.Edges[i].Cursor })
-	return c
+	edges, info := connection(p, app.PulseCursor, func(c string, n app.Pulse) model.PulseEdge { return model.PulseEdge{Cursor: c, Node: n} })
+	return model.PulseConnection{Edges: edges, PageInfo: info}
 }
 
 func responseConnection(p app.ResponsePage) model.PulseResponseConnection {
-	c := model.PulseResponseConnection{Edges: make([]model.PulseResponseEdge, len(p.Items))}
-	for i, it := range p.Items {
-		c.Edges[i] = model.PulseResponseEdge{Cursor: app.ResponseCursor(it), Node: it}
-	}
-	c.PageInfo = pageInfo(p.HasNext, len(c.Edges), func(i int) string { return c.Edges[i].Cursor })
-	return c
+	edges, info := connection(p, app.ResponseCursor, func(c string, n app.Response) model.PulseResponseEdge {
+		return model.PulseResponseEdge{Cursor: c, Node: n}
+	})
+	return model.PulseResponseConnection{Edges: edges, PageInfo: info}
 }
 
 func eventConnection(p app.EventPage) model.EventConnection {
-	c := model.EventConnection{Edges: make([]model.EventEdge, len(p.Items))}
-	for i, it := range p.Items {
-		c.Edges[i] = model.EventEdge{Cursor: app.EventCursor(it), Node: it}
-	}
-	c.PageInfo = pageInfo(p.HasNext, len(c.Edges), func(i int) string { return c.Edges[i].Cursor })
-	return c
+	edges, info := connection(p, app.EventCursor, func(c string, n event.Envelope) model.EventEdge { return model.EventEdge{Cursor: c, Node: n} })
+	return model.EventConnection{Edges: edges, PageInfo: info}
 }
 
-func pageInfo(hasNext bool, n int, cursor func(int) string) model.PageInfo {
-	pi := model.PageInfo{HasNextPage: hasNext}
-	if n > 0 {
-		end := cursor(n - 1)
-		pi.EndCursor = &end
+// connection maps a page to a connection's edges, each with its cursor,
+// and its page info.
+func connection[T, E any](p app.Page[T], cursor func(T) string, edge func(cursor string, node T) E) ([]E, model.PageInfo) {
+	edges := make([]E, len(p.Items))
+	info := model.PageInfo{HasNextPage: p.HasNext}
+	for i, it := range p.Items {
+		c := cursor(it)
+		edges[i] = edge(c, it)
+		if i == len(p.Items)-1 {
+			info.EndCursor = &c
+		}
 	}
-	return pi
+	return edges, info
 }
 
 // recorded is the payload of the mutations that only append an event.

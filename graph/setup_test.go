@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	edupulse "github.com/edupulse/edupulse-live"
 	"github.com/edupulse/edupulse-live/graph"
@@ -35,7 +36,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 type backend struct {
 	name string
@@ -95,7 +96,7 @@ func setup(t *testing.T, b backend, opts graph.Options) *env {
 	reg := prometheus.NewRegistry()
 	opts.Logger = log
 	opts.Registry = reg
-	h := graph.NewHandler(app.New(counts), opts)
+	h := graph.NewHandler(app.New(counts, app.WithClock(steppingClock())), opts)
 	srv := httptest.NewServer(server.New(server.Options{
 		GraphQL:  h,
 		Schema:   edupulse.Schema,
@@ -111,6 +112,26 @@ func setup(t *testing.T, b backend, opts graph.Options) *env {
 		student:      newActor(auth.RoleStudent),
 		otherStudent: newActor(auth.RoleStudent),
 		admin:        newActor(auth.RoleAdmin),
+	}
+}
+
+// steppingClock starts at the real time and moves one millisecond (the
+// store's precision) per reading, so that two pulses created one after
+// the other never share a creation time.
+func steppingClock() func() time.Time {
+	var (
+		mu   sync.Mutex
+		last time.Time
+	)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if next := last.Add(time.Millisecond); now.Before(next) {
+			now = next
+		}
+		last = now
+		return now
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // TrustedDocuments are the operations an application was built with: the
 // persisted-documents.json that GraphQL Code Generator's client preset
 // writes, a JSON object mapping each document's SHA-256 (hex) to its text
-// (contract §9). Requests name one by its hash.
+// (contract §9, Persisted operations). Requests name one by its hash.
 type TrustedDocuments struct {
 	byHash map[string]string
 	// Only refuses any document that is not in the file.

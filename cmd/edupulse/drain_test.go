@@ -29,7 +29,7 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 	}
 	ctx, terminate := context.WithCancel(context.Background())
 	defer terminate()
-	url, served := serveForTest(t, ctx, env)
+	url, served := serveForTest(ctx, t, env)
 	status := func(path string) int {
 		resp, err := http.Get(url + path)
 		if err != nil {
@@ -95,7 +95,7 @@ func TestProductionMode(t *testing.T) {
 		"EDUPULSE_JWT_SECRET": secret,
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	url, served := serveForTest(t, ctx, env)
+	url, served := serveForTest(ctx, t, env)
 	defer func() { stop(); <-served }()
 
 	get := func(u string) int {
@@ -119,7 +119,7 @@ func TestProductionMode(t *testing.T) {
 
 // serveForTest runs serve until ctx ends and returns its URL and the
 // channel its result arrives on.
-func serveForTest(t *testing.T, ctx context.Context, env map[string]string) (string, <-chan error) {
+func serveForTest(ctx context.Context, t *testing.T, env map[string]string) (string, <-chan error) {
 	t.Helper()
 	outR, outW := io.Pipe()
 	served := make(chan error, 1)

@@ -36,7 +36,7 @@ func TestBusOutageLosesAndDoublesNothing(t *testing.T) {
 	require.NoError(t, err)
 	sub.ack()
 	sub.subscribe("1", pulseSub, map[string]any{"p": pulse})
-	time.Sleep(100 * time.Millisecond)
+	n.awaitSubscriptions(t, 1)
 
 	respond(t, n, pulse, newStudent(), "before")
 	require.Equal(t, 2, sub.next("1", 1)[0].Version)
@@ -66,7 +66,9 @@ func TestBusOutageLosesAndDoublesNothing(t *testing.T) {
 func TestThousandWebsocketSubscriptionsLeaveNoGoroutine(t *testing.T) {
 	n := startNode(t, t.TempDir(), "", "")
 	pulse := createPulse(t, n)
-	time.Sleep(200 * time.Millisecond)
+	// The baseline is taken once the pulse's event has been through the
+	// relay and the hub, whose goroutines for it are then gone.
+	require.Eventually(t, func() bool { return n.in.hub.Head() >= 1 }, 20*time.Second, time.Millisecond)
 	before := runtime.NumGoroutine()
 
 	var clients []*wsClient
@@ -106,11 +108,21 @@ func TestStartsWhileBusIsUnreachable(t *testing.T) {
 	port := freeTCPPort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", port)
 
-	started := make(chan *node, 1)
-	go func() { started <- startNode(t, t.TempDir(), testpg.Database(t, postgres.Migrate), natsURL) }()
+	dir, db := t.TempDir(), testpg.Database(t, postgres.Migrate)
+	type result struct {
+		n   *node
+		err error
+	}
+	started := make(chan result, 1)
+	go func() {
+		n, err := tryStartNode(t, dir, db, natsURL)
+		started <- result{n, err}
+	}()
 	var n *node
 	select {
-	case n = <-started:
+	case r := <-started:
+		require.NoError(t, r.err)
+		n = r.n
 	case <-time.After(20 * time.Second):
 		t.Fatal("startInstance waits for the bus")
 	}

@@ -119,15 +119,16 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	}
 
 	in.goWork(runCtx, logger, "relay", func() error { return rel.Run(runCtx) })
-	in.goWork(runCtx, logger, "hub", func() error { return hub.Run(runCtx) })
+	in.goWork(runCtx, logger, "hub", func() error { hub.Run(runCtx); return nil })
 	in.goWork(runCtx, logger, "consumer", func() error {
 		if !stream.provision(runCtx, cfg.StreamReplicas, logger) {
 			return nil // stopping
 		}
-		return b.Consume(runCtx, hub.Deliver)
+		b.Consume(runCtx, hub.Deliver)
+		return nil
 	})
 	if pg != nil {
-		in.goWork(runCtx, logger, "listener", func() error { return pg.Listen(runCtx, rel.WakeFromPeer) })
+		in.goWork(runCtx, logger, "listener", func() error { pg.Listen(runCtx, rel.WakeFromPeer); return nil })
 	}
 
 	var trusted *graph.TrustedDocuments

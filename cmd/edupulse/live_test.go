@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/bus"
@@ -25,7 +26,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 var secret = strings.Repeat("e2e-secret-", 4)
 
@@ -41,6 +42,14 @@ type node struct {
 // natsURL "" the embedded NATS server in dataDir.
 func startNode(t testing.TB, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) *node {
 	t.Helper()
+	n, err := tryStartNode(t, dataDir, databaseURL, natsURL, tweak...)
+	require.NoError(t, err)
+	return n
+}
+
+// tryStartNode is startNode for a goroutine other than the test's: it
+// returns the error instead of failing the test.
+func tryStartNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) (*node, error) {
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
 	for _, f := range tweak {
@@ -48,10 +57,21 @@ func startNode(t testing.TB, dataDir, databaseURL, natsURL string, tweak ...func
 	}
 	reg := prometheus.NewRegistry()
 	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	n := &node{t: t, in: in, srv: httptest.NewServer(in.handler), reg: reg}
 	t.Cleanup(n.stop)
-	return n
+	return n, nil
+}
+
+// awaitSubscriptions waits until the instance's hub holds want
+// subscriptions: a subscribe message gets no reply, and its resolver
+// registers with the hub some time after it is read.
+func (n *node) awaitSubscriptions(t *testing.T, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return n.in.hub.Subscriptions() >= want }, 20*time.Second, time.Millisecond,
+		"%d subscriptions registered with the hub", want)
 }
 
 func (n *node) stop() {
@@ -254,7 +274,7 @@ func TestLiveEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			aliceWS.ack()
 			aliceWS.subscribe("a", pulseSub, map[string]any{"p": pulse})
-			time.Sleep(100 * time.Millisecond) // the subscriptions are registered
+			n.awaitSubscriptions(t, 2)
 
 			respond(t, n, pulse, alice, "one")
 			respond(t, n, pulse, newStudent(), "two")
@@ -322,7 +342,7 @@ func TestTwoInstances(t *testing.T) {
 	require.NoError(t, err)
 	sub.ack()
 	sub.subscribe("1", pulseSub, map[string]any{"p": pulse})
-	time.Sleep(100 * time.Millisecond)
+	b.awaitSubscriptions(t, 1)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		on := a
@@ -380,7 +400,7 @@ func TestEventRenderedOncePerKind(t *testing.T) {
 	require.NoError(t, err)
 	otherWS.ack()
 	otherWS.subscribe("p", pulseSub, map[string]any{"p": pulse})
-	time.Sleep(100 * time.Millisecond) // the subscriptions are registered
+	n.awaitSubscriptions(t, len(admins)+3)
 
 	respond(t, n, pulse, alice, "only alice's")
 

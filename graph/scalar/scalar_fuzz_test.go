@@ -16,7 +16,7 @@ import (
 // variables) before any resolver runs. Whatever they are given they answer
 // a value or a *scalar.Error (BAD_USER_INPUT naming the field), never a
 // panic; and a value they accept is written back in the one output form
-// (contract §4), which they accept again as the same value.
+// (contract §4, Errors), which they accept again as the same value.
 
 func requireScalarErr(t *testing.T, err error, name string) {
 	t.Helper()

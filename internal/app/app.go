@@ -58,8 +58,9 @@ func New(st store.Store, opts ...Option) *Service {
 	return s
 }
 
-// Store is the underlying store, for readers such as dataloaders.
-func (s *Service) Store() store.Store { return s.store }
+// Store is the read side that loaders batch through: by-id reads with
+// visibility applied. The store itself stays inside the service.
+func (s *Service) Store() BatchReader { return s }
 
 func actor(ctx context.Context) (auth.Actor, error) {
 	a, ok := auth.ActorFrom(ctx)

@@ -15,7 +15,7 @@ import (
 
 // Cursors come back from clients as `after`, so their decoders are an edge:
 // whatever the string, a decoder answers a key or an InputError on `after`
-// (BAD_USER_INPUT, contract §5), never a panic or another kind of error. A
+// (BAD_USER_INPUT, contract §5, Cursors and live delivery), never a panic or another kind of error. A
 // key it answers must be one an encoder could have written: encoding it
 // again gives a cursor that decodes to the same key.
 //

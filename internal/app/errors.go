@@ -16,6 +16,13 @@ var (
 	ErrConflict        = store.ErrConflict
 	// ErrPulseClosed is the conflict of writing to a closed pulse.
 	ErrPulseClosed = fmt.Errorf("%w: the pulse is closed", store.ErrConflict)
+	// ErrIdempotencyKeyReused: the key was first used for another request.
+	ErrIdempotencyKeyReused = store.ErrIdempotencyKeyReused
+	// ErrUnavailable: nothing was written; the same request may succeed
+	// later.
+	ErrUnavailable = store.ErrUnavailable
+	// ErrOutcomeUnknown: the write may or may not have been committed.
+	ErrOutcomeUnknown = store.ErrOutcomeUnknown
 )
 
 // InputError is invalid input: the contract's BAD_USER_INPUT, naming the

@@ -31,11 +31,15 @@ func (s *Service) Pulse(ctx context.Context, id uuid.UUID) (*store.Pulse, error)
 	return &p, nil
 }
 
-// PulsePage is one page of pulses, newest first.
-type PulsePage struct {
-	Items   []store.Pulse
+// Page is one page of a keyset-paged list: its items, and whether more
+// follow.
+type Page[T any] struct {
+	Items   []T
 	HasNext bool
 }
+
+// PulsePage is one page of pulses, newest first.
+type PulsePage = Page[store.Pulse]
 
 // Pulses lists pulses newest first, optionally of one teacher.
 func (s *Service) Pulses(ctx context.Context, teacherID *uuid.UUID, first *int, after *string) (PulsePage, error) {
@@ -67,10 +71,7 @@ func (s *Service) Pulses(ctx context.Context, teacherID *uuid.UUID, first *int, 
 }
 
 // ResponsePage is one page of a pulse's responses, oldest first.
-type ResponsePage struct {
-	Items   []store.Response
-	HasNext bool
-}
+type ResponsePage = Page[store.Response]
 
 // Responses lists the responses of p the caller may see: all of them for
 // the pulse's teacher and admins, their own for a student, none for others.
@@ -111,10 +112,7 @@ func (s *Service) Responses(ctx context.Context, p store.Pulse, first *int, afte
 }
 
 // EventPage is one page of an aggregate's visible events, in version order.
-type EventPage struct {
-	Items   []event.Envelope
-	HasNext bool
-}
+type EventPage = Page[event.Envelope]
 
 // EventsByAggregate pages through an aggregate's history by version,
 // keeping only the events the caller may see. aggType nil means the

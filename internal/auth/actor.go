@@ -11,7 +11,7 @@ import (
 // `role` claim.
 type Role string
 
-// The roles of the contract (§2). There are no others: a token naming any
+// The roles of the contract (§2, Identity). There are no others: a token naming any
 // other role is rejected.
 const (
 	RoleStudent Role = "student"
@@ -42,7 +42,7 @@ func ParseRole(s string) (Role, error) {
 }
 
 // Actor is an authenticated caller: the token's `sub` and `role`. The actor
-// of every event written is the caller's ID (§2).
+// of every event written is the caller's ID (contract §2, Identity).
 type Actor struct {
 	ID   uuid.UUID
 	Role Role

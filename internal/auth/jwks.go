@@ -12,7 +12,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Key set refreshes (contract §2): on a schedule, and when a token names
+// Key set refreshes (contract §2, Identity): on a schedule, and when a token names
 // a kid the set does not hold (a key rotated in), never more often than
 // once per KeySetMinInterval, so that tokens with made-up kids cannot make
 // us hammer the provider.

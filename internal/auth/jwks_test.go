@@ -18,6 +18,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
@@ -45,11 +46,11 @@ func newIDP(t *testing.T) *idp {
 			jwk, err := jwkset.NewJWKFromKey(k.Public(), jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
 				KID: kid, ALG: jwkset.ALG(p.algs[kid].Alg()), USE: jwkset.UseSig,
 			}})
-			require.NoError(t, err)
-			require.NoError(t, store.KeyWrite(r.Context(), jwk))
+			assert.NoError(t, err)
+			assert.NoError(t, store.KeyWrite(r.Context(), jwk))
 		}
 		raw, err := store.JSONPublic(r.Context())
-		require.NoError(t, err)
+		assert.NoError(t, err)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(raw)
 	}))

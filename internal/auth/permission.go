@@ -2,7 +2,7 @@ package auth
 
 import "github.com/google/uuid"
 
-// The operations of the contract's §3 table, one predicate each. Resolvers
+// The operations of the contract's §3 (Who may do what) table, one predicate each. Resolvers
 // answer FORBIDDEN when a predicate is false; they never test roles
 // themselves. Every predicate is false for an invalid Actor.
 

@@ -147,7 +147,7 @@ func NewTokens(secret []byte, opts ...Option) (*Tokens, error) {
 }
 
 // providerAlgs are the asymmetric algorithms an identity provider's keys
-// may sign with (contract §2). Each key only verifies its own kind: an
+// may sign with (contract §2, Identity). Each key only verifies its own kind: an
 // RS256 token needs an RSA key, so a provider's key can never be used as
 // an HMAC secret.
 var providerAlgs = []string{"RS256", "ES256", "EdDSA"}

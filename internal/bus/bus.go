@@ -18,7 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The bus format (contract §6).
+// The bus format (contract §6, The event bus).
 const (
 	// StreamName is the stream every event is stored in.
 	StreamName = "EDUPULSE"

@@ -283,7 +283,7 @@ func runInstance(t *testing.T, c *cluster) (r *received, pub *publisher, stopPub
 	consCtx, stopCons := context.WithCancel(context.Background())
 	pubCtx, stopPubCtx := context.WithCancel(context.Background())
 	var cw, pw sync.WaitGroup
-	cw.Go(func() { _ = cons.Consume(consCtx, r.deliver) })
+	cw.Go(func() { cons.Consume(consCtx, r.deliver) })
 	pw.Go(func() { pub.run(pubCtx, pubBus) })
 	stopPub = func() { stopPubCtx(); pw.Wait() }
 	stopAll = func() { stopPub(); stopCons(); cw.Wait() }
@@ -328,6 +328,9 @@ func TestConsumerSurvivesAClusterOutage(t *testing.T) {
 		c.kill(i)
 	}
 	before := r.last()
+	// The outage's length is the test's subject: long enough for the
+	// client to give up its fast reconnects and the consumer to be torn
+	// down, which no event of the dead cluster can signal.
 	time.Sleep(15 * time.Second)
 	var sw sync.WaitGroup
 	for i := range 3 {

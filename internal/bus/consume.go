@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/edupulse/edupulse-live/internal/backoff"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/tracing"
 )
@@ -52,28 +53,28 @@ const (
 // whichever node the cluster picks, from the stream sequence after the
 // last one taken, so nothing is skipped or delivered twice. Messages
 // that are not our events (another service sharing the stream) are skipped.
-func (b *Bus) Consume(ctx context.Context, deliver func(context.Context, event.Envelope) error) error {
+func (b *Bus) Consume(ctx context.Context, deliver func(context.Context, event.Envelope) error) {
 	c := &consumer{b: b, deliver: deliver}
-	pause := 50 * time.Millisecond
+	retry := backoff.New(50*time.Millisecond, maxRetryPause)
 	for {
 		began := time.Now()
 		err := c.run(ctx)
 		if ctx.Err() != nil {
-			return nil // asked to stop: whatever run said is moot
+			return // asked to stop: whatever run said is moot
 		}
 		if time.Since(began) > 10*time.Second {
-			pause = 50 * time.Millisecond // a consumer that worked for a while
+			retry.Reset() // a consumer that worked for a while
 		}
+		pause := retry.Next()
 		c.mu.Lock()
 		from := c.last + 1
 		c.mu.Unlock()
 		b.logger.Warn("bus: consumer stalled; re-creating it", "err", err, "from_stream_seq", from, "in", pause)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(pause):
 		}
-		pause = min(2*pause, maxRetryPause)
 	}
 }
 

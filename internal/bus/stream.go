@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/edupulse/edupulse-live/internal/backoff"
 )
 
-// Stream limits (contract §6: max age 7 days, duplicate window at least
+// Stream limits (contract §6, The event bus: max age 7 days, duplicate window at least
 // 2 minutes).
 const (
 	MaxAge = 7 * 24 * time.Hour
@@ -101,7 +102,7 @@ const attemptTimeout = 5 * time.Second
 // place (for instance it uses memory storage) or the replica count is not
 // possible here. Anything else is wrapped and returned as is.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
-	backoff := 100 * time.Millisecond
+	retry := backoff.New(100*time.Millisecond, 2*time.Second)
 	for {
 		// Each attempt gets a few seconds, not all of ctx: a request sent
 		// while a cluster has no meta leader yet is never answered, and it
@@ -112,13 +113,11 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) err
 		if err == nil || !transient(ctx, err) {
 			return err
 		}
-		sleep := backoff/2 + rand.N(backoff/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
-		case <-time.After(sleep):
+		case <-time.After(retry.Next()):
 		}
-		backoff = min(2*backoff, 2*time.Second)
 	}
 }
 

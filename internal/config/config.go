@@ -75,7 +75,7 @@ type Config struct {
 	MaxConnsPerIP int
 
 	// Env is EDUPULSE_ENV: EnvDevelopment (default) or EnvProduction,
-	// which changes the defaults below (contract §8).
+	// which changes the defaults below (contract §8, Production mode).
 	Env string
 	// Introspection is EDUPULSE_INTROSPECTION: on in development, off in
 	// production.

@@ -76,7 +76,7 @@ func TestStringMasksSecrets(t *testing.T) {
 	require.Contains(t, s, "db:5432")
 }
 
-// Production changes the defaults of contract §8; each has its override.
+// Production changes the defaults of contract §8 (Production mode); each has its override.
 func TestProductionDefaults(t *testing.T) {
 	t.Parallel()
 	dev, err := config.FromEnv(env(nil))

@@ -98,7 +98,7 @@ func FuzzUnmarshal(f *testing.F) {
 
 // FuzzMarshal builds envelopes of every kind from raw values and checks
 // that an envelope Marshal accepts comes back unchanged from Unmarshal, and
-// that the body has the wire format's fixed shapes (contract §6).
+// that the body has the wire format's fixed shapes (contract §6, The event bus).
 func FuzzMarshal(f *testing.F) {
 	f.Add(uint8(1), []byte("0123456789abcdef0123456789abcdef0123456789abcdef"), float32(87.5), int64(9223372036854775807), int64(1795774530123), int64(2))
 	f.Add(uint8(1), []byte("x"), float32(1e-7), int64(1), int64(0), int64(0))

@@ -170,14 +170,14 @@ func (h *Hub) Wake() {
 }
 
 // Run syncs with the store every SyncInterval, and when woken, until ctx
-// ends.
-func (h *Hub) Run(ctx context.Context) error {
+// ends. A failed sync is logged and tried again at the next tick.
+func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.opts.SyncInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		case <-h.wake:
 		}

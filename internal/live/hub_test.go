@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
@@ -22,7 +24,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 var backends = map[string]func(t *testing.T) store.Store{
 	"sqlite": func(t *testing.T) store.Store {
@@ -115,6 +117,8 @@ func (b *bundle) publish() []event.Envelope {
 		require.NoError(b.t, err)
 		if len(entries) == 0 {
 			require.True(b.t, time.Now().Before(deadline), "outbox never became claimable")
+			// Entries pending but none claimable: a commit is under way in
+			// another goroutine, and nothing signals its end but a claim.
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -309,8 +313,11 @@ func TestResumeHasNoGapAndNoDuplicate(t *testing.T) {
 		cursor := first[1] // version 2
 
 		// Writers and the "relay" keep going while the subscriber resumes.
-		var wg sync.WaitGroup
-		stop := make(chan struct{})
+		var (
+			wg      sync.WaitGroup
+			stop    = make(chan struct{})
+			written atomic.Int64
+		)
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				select {
@@ -322,11 +329,18 @@ func TestResumeHasNoGapAndNoDuplicate(t *testing.T) {
 				if i%3 == 0 {
 					b.publish()
 				}
+				written.Add(1)
 			}
 		})
-		time.Sleep(20 * time.Millisecond)
+		// Some writes land before the subscriber resumes, some after.
+		wroteMore := func(n int64) {
+			t.Helper()
+			target := written.Load() + n
+			require.Eventually(t, func() bool { return written.Load() >= target }, 20*time.Second, time.Millisecond)
+		}
+		wroteMore(3)
 		sub := b.subscribe(ctx, teacher, live.ByPulse(pulse), &live.Cursor{Position: cursor.Position})
-		time.Sleep(100 * time.Millisecond)
+		wroteMore(10)
 		close(stop)
 		wg.Wait()
 		b.publish()

@@ -84,16 +84,16 @@ func BenchmarkRelay(b *testing.B) {
 				b.StopTimer()
 				resetStream(b, js)
 				writeBulk(b, st, benchEvents)
-				rec := newRecorder()
-				r, err := relay.New(st, nb.bus, relay.Options{Logger: quiet, OnPublished: rec.add})
+				r, err := relay.New(st, nb.bus, relay.Options{Logger: quiet})
 				if err != nil {
 					b.Fatal(err)
 				}
+				rec := newRecorder(relay.InitTestSignals(r, b))
 				c, cancel := context.WithCancel(context.Background())
 				done := make(chan error, 1)
 				b.StartTimer()
 				go func() { done <- r.Run(c) }()
-				waitCount(b, rec, benchEvents)
+				rec.waitWithin(b, benchEvents, 2*time.Minute)
 				b.StopTimer()
 				cancel()
 				if err := <-done; err != nil {
@@ -113,24 +113,6 @@ func reportRate(b *testing.B) float64 {
 	rate := float64(benchEvents) * float64(b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(rate, "events/s")
 	return rate
-}
-
-func waitCount(b *testing.B, rec *recorder, n int) {
-	deadline := time.NewTimer(2 * time.Minute)
-	defer deadline.Stop()
-	for {
-		rec.mu.Lock()
-		have, ch := len(rec.entries), rec.changed
-		rec.mu.Unlock()
-		if have >= n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			b.Fatalf("%d of %d published", have, n)
-		}
-	}
 }
 
 // resetStream starts the stream afresh, so that every iteration publishes

@@ -24,11 +24,11 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-// The package's TestMain belongs to testpg (it stops a throwaway
-// PostgreSQL cluster after the run), so leaks are checked per top-level
-// test instead, by checkLeaks. Top-level tests therefore run one after
-// the other; the backends of one test run in parallel.
-func TestMain(m *testing.M) { testpg.Main(m) }
+// Leaks are checked for the whole package once testpg has stopped what
+// it started, and per top-level test by checkLeaks, which names the test
+// that leaked. Top-level tests therefore run one after the other; the
+// backends of one test run in parallel.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 // checkLeaks fails t when goroutines started during it outlive it. Call it
 // first, so that its check runs after every other cleanup.
@@ -119,46 +119,62 @@ func connect(t testing.TB, url string) *bus.Bus {
 	return b
 }
 
-// recorder collects what a relay reports through OnPublished, and lets a
-// test wait for it.
+// recorder collects the batches a relay marks published, from its
+// Published test signal, and lets a test wait for them.
 type recorder struct {
+	c       <-chan []store.OutboxEntry
 	mu      sync.Mutex
 	entries []store.OutboxEntry
-	changed chan struct{}
 }
 
-func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
+func newRecorder(sig *relay.TestSignals) *recorder {
+	return &recorder{c: sig.Published.C()}
+}
 
-func (r *recorder) add(entries []store.OutboxEntry) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.entries = append(r.entries, entries...)
-	close(r.changed)
-	r.changed = make(chan struct{})
+// take adds what was signalled so far; the caller holds mu.
+func (r *recorder) take() {
+	for {
+		select {
+		case e := <-r.c:
+			r.entries = append(r.entries, e...)
+		default:
+			return
+		}
+	}
 }
 
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.take()
 	return len(r.entries)
 }
 
 // waitFor waits until n entries were published and returns them.
-func (r *recorder) waitFor(t *testing.T, n int) []store.OutboxEntry {
+func (r *recorder) waitFor(t testing.TB, n int) []store.OutboxEntry {
 	t.Helper()
-	timeout := time.NewTimer(40 * time.Second)
+	return r.waitWithin(t, n, 40*time.Second)
+}
+
+func (r *recorder) waitWithin(t testing.TB, n int, d time.Duration) []store.OutboxEntry {
+	t.Helper()
+	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	for {
 		r.mu.Lock()
+		r.take()
 		if len(r.entries) >= n {
 			out := append([]store.OutboxEntry(nil), r.entries...)
 			r.mu.Unlock()
 			return out
 		}
-		ch, have := r.changed, len(r.entries)
+		have := len(r.entries)
 		r.mu.Unlock()
 		select {
-		case <-ch:
+		case e := <-r.c:
+			r.mu.Lock()
+			r.entries = append(r.entries, e...)
+			r.mu.Unlock()
 		case <-timeout.C:
 			t.Fatalf("%d of %d entries published before the timeout", have, n)
 		}
@@ -168,6 +184,7 @@ func (r *recorder) waitFor(t *testing.T, n int) []store.OutboxEntry {
 // runner is a relay running in a goroutine.
 type runner struct {
 	*relay.Relay
+	sig    *relay.TestSignals
 	rec    *recorder
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
@@ -180,16 +197,10 @@ func startRelay(t *testing.T, st store.Store, pub relay.Publisher, opts relay.Op
 }
 
 // startRelayIn runs the relay until parent ends or it is stopped.
-func startRelayIn(parent context.Context, t *testing.T, st store.Store, pub relay.Publisher, opts relay.Options) *runner {
+// Each of before runs on the relay before it starts.
+func startRelayIn(parent context.Context, t *testing.T, st store.Store, pub relay.Publisher, opts relay.Options, before ...func(*relay.Relay)) *runner {
 	t.Helper()
-	rn := &runner{rec: newRecorder(), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
-	next := opts.OnPublished
-	opts.OnPublished = func(entries []store.OutboxEntry) {
-		rn.rec.add(entries)
-		if next != nil {
-			next(entries)
-		}
-	}
+	rn := &runner{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 100 * time.Millisecond
 	}
@@ -203,6 +214,11 @@ func startRelayIn(parent context.Context, t *testing.T, st store.Store, pub rela
 	r, err := relay.New(st, pub, opts)
 	require.NoError(t, err)
 	rn.Relay = r
+	rn.sig = relay.InitTestSignals(r, t)
+	rn.rec = newRecorder(rn.sig)
+	for _, f := range before {
+		f(r)
+	}
 	var c context.Context
 	c, rn.cancel = context.WithCancel(parent)
 	go func() { rn.done <- r.Run(c) }()

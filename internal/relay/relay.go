@@ -26,6 +26,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/backoff"
 	"github.com/edupulse/edupulse-live/internal/bus"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/testsignal"
 )
 
 // Publisher publishes a batch of messages in order and returns once every
@@ -69,23 +70,29 @@ type Options struct {
 	// Registerer, when set, receives the relay's metrics.
 	Registerer prometheus.Registerer
 
-	// Test hooks. OnPublished runs after a batch is marked published;
-	// AfterPublish runs after a batch is acknowledged by the bus and before
-	// it is marked: an error from it abandons the batch unmarked, as a
-	// crash at that point would. OnPublishError reports a failed attempt
-	// (to be retried). OnLeader reports taking (true) and giving up (false,
-	// before the outbox is released) the outbox.
 	// OnPositioned, when set, is called (from the relay's goroutine; it
 	// must not block) after events were given positions, before they are
 	// published, and again while publishing fails: this instance's hub
 	// can serve them from the store at once instead of waiting for the
 	// bus's round trip. Wire it to (*live.Hub).Wake.
 	OnPositioned func()
+}
 
-	OnPublished    func(entries []store.OutboxEntry)
-	AfterPublish   func(entries []store.OutboxEntry) error
-	OnPublishError func(err error)
-	OnLeader       func(leading bool)
+// testSignals are what tests wait on; in production each is a no-op.
+type testSignals struct {
+	// Published: a batch was marked published.
+	Published testsignal.Signal[[]store.OutboxEntry]
+	// PublishError: an attempt failed (and will be retried).
+	PublishError testsignal.Signal[error]
+	// Leader: the outbox was taken (true) or is about to be released
+	// (false).
+	Leader testsignal.Signal[bool]
+}
+
+func (s *testSignals) init(tb testsignal.TB) {
+	s.Published.Init(tb)
+	s.PublishError.Init(tb)
+	s.Leader.Init(tb)
 }
 
 func (o Options) withDefaults() Options {
@@ -126,6 +133,12 @@ type Relay struct {
 	// NOTIFY. Both hold at most one pending signal: wake-ups merge.
 	wake, peer chan struct{}
 	running    atomic.Bool
+
+	signals testSignals
+	// afterPublish, set only by tests, runs after a batch is acknowledged
+	// by the bus and before it is marked: an error abandons the batch
+	// unmarked, as a crash at that point would.
+	afterPublish func(entries []store.OutboxEntry) error
 }
 
 // New returns a relay publishing st's outbox through pub. It fails only
@@ -252,9 +265,29 @@ func (r *Relay) setLeader(leading bool) {
 		r.m.pending.Set(0)
 		r.m.oldest.Set(0)
 	}
-	if r.opts.OnLeader != nil {
-		r.opts.OnLeader(leading)
-	}
+	r.signals.Leader.Signal(leading)
+}
+
+// leadership is one holding of the outbox: what lead's steps share.
+type leadership struct {
+	r     *Relay
+	ob    store.Outbox
+	retry *backoff.Backoff
+
+	// The failure streak of the batch being retried.
+	failingSince time.Time
+	failures     int
+	lastPending  time.Time
+
+	// Reused from batch to batch.
+	msgs []bus.Message
+	ids  []uuid.UUID
+}
+
+// claimed is the outcome of a claim made while a batch is published.
+type claimed struct {
+	batch []store.OutboxEntry
+	err   error
 }
 
 // lead publishes the outbox until ctx ends (returning ctx's error) or the
@@ -262,40 +295,19 @@ func (r *Relay) setLeader(leading bool) {
 // current one is being published (the store and the bus work at the same
 // time), and the current one is marked once both are done.
 func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
-	retry := backoff.New(r.opts.MinBackoff, r.opts.MaxBackoff)
-	var (
-		failingSince time.Time
-		failures     int
-		lastPending  time.Time
-		msgs         []bus.Message
-		ids          []uuid.UUID
-		batch        []store.OutboxEntry
-	)
-	claim := func(after int64) ([]store.OutboxEntry, error) {
-		return tracedClaim(ctx, func() ([]store.OutboxEntry, error) {
-			return withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
-				return ob.ClaimAfter(sctx, after, r.opts.Batch)
-			})
-		})
-	}
-	type claimed struct {
-		batch []store.OutboxEntry
-		err   error
-	}
+	l := &leadership{r: r, ob: ob, retry: backoff.New(r.opts.MinBackoff, r.opts.MaxBackoff)}
+	var batch []store.OutboxEntry
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if time.Since(lastPending) >= time.Second {
-			if err := r.refreshPending(ctx, ob); err != nil {
-				return err
-			}
-			lastPending = time.Now()
+		if err := l.reportPending(ctx); err != nil {
+			return err
 		}
 		start := time.Now()
 		if len(batch) == 0 {
 			var err error
-			if batch, err = claim(0); err != nil {
+			if batch, err = l.claim(ctx, 0); err != nil {
 				return fmt.Errorf("claim: %w", err)
 			}
 			if len(batch) == 0 {
@@ -310,98 +322,23 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			r.positioned()
 		}
 
-		// Claim the next batch while this one is published, but only after
-		// a full batch: a partial one was everything committed when it was
-		// claimed, so a claim ahead would come back empty (most of the
-		// leader's statements at a steady trickle of writes); a commit
-		// since has left a wake-up for idle to find.
-		var ahead chan claimed
-		if len(batch) >= r.opts.Batch {
-			ahead = make(chan claimed, 1)
-			go func(after int64) {
-				b, err := claim(after)
-				if len(b) > 0 {
-					r.positioned() // while this batch is still being published
-				}
-				ahead <- claimed{b, err}
-			}(batch[len(batch)-1].Position)
-		}
-
-		msgs = msgs[:0]
-		for _, e := range batch {
-			msgs = append(msgs, bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body,
-				TraceParent: e.TraceParent})
-		}
-		spans := startPublish(ctx, batch, msgs)
-		acks, err := r.pub.PublishBatch(ctx, msgs, r.opts.Window)
-		spans.end(err)
-		if err == nil && r.opts.AfterPublish != nil {
-			err = r.opts.AfterPublish(batch)
-		}
+		ahead := l.claimAhead(ctx, batch)
+		acks, err := l.publish(ctx, batch)
 		var next claimed
 		if ahead != nil {
 			next = <-ahead
 		}
-		positioned := batch[len(batch)-1].Position
-		if len(next.batch) > 0 {
-			positioned = next.batch[len(next.batch)-1].Position
-		}
 		if err != nil {
 			// The batch is kept and published again; what was claimed
 			// after it is offered again by the next claim after it.
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			r.m.errors.Inc()
-			if r.opts.OnPublishError != nil {
-				r.opts.OnPublishError(err)
-			}
-			failures++
-			if failingSince.IsZero() {
-				failingSince = time.Now()
-			}
-			delay := retry.Next()
-			r.log.Warn("publish failed; retrying the batch", "err", err, "entries", len(batch),
-				"first_position", batch[0].Position, "attempt", failures, "retry_in", delay)
-			if r.opts.HandOverAfter > 0 && time.Since(failingSince) > r.opts.HandOverAfter {
-				return errHandOver
-			}
-			// The batch (and what was claimed behind it) has positions the
-			// bus is not carrying: the hub can read them from the store.
-			r.positioned()
-			if err := r.backOff(ctx, ob, delay, positioned); err != nil {
+			if err := l.retryLater(ctx, err, batch, next); err != nil {
 				return err
 			}
 			continue
 		}
-		if failures > 0 {
-			r.log.Info("publishing again", "failed_attempts", failures, "outage", time.Since(failingSince).Round(time.Millisecond))
-		}
-		retry.Reset()
-		failures, failingSince = 0, time.Time{}
-
-		ids = ids[:0]
-		for _, e := range batch {
-			ids = append(ids, e.EventID)
-		}
-		// Marked even when shutting down: the batch is in the stream, and
-		// recording it spares the next holder a republish.
-		if _, err := withStoreCtx(ctx, func(sctx context.Context) (struct{}, error) {
-			return struct{}{}, ob.Ack(sctx, ids)
-		}); err != nil {
-			return fmt.Errorf("mark published: %w", err)
-		}
-		dups := 0
-		for _, a := range acks {
-			if a.Duplicate {
-				dups++
-			}
-		}
-		r.m.published.Add(float64(len(batch)))
-		r.m.redundant.Add(float64(dups))
-		r.m.batchDuration.Observe(time.Since(start).Seconds())
-		if r.opts.OnPublished != nil {
-			r.opts.OnPublished(batch)
+		l.recovered()
+		if err := l.mark(ctx, batch, acks, start); err != nil {
+			return err
 		}
 		if ahead == nil {
 			batch = nil
@@ -417,6 +354,131 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		// waiting when that is empty too.
 		batch = next.batch
 	}
+}
+
+// reportPending refreshes the outbox metrics, at most once a second.
+func (l *leadership) reportPending(ctx context.Context) error {
+	if time.Since(l.lastPending) < time.Second {
+		return nil
+	}
+	if err := l.r.refreshPending(ctx, l.ob); err != nil {
+		return err
+	}
+	l.lastPending = time.Now()
+	return nil
+}
+
+// claim claims the entries after position after (0: every unacknowledged
+// one).
+func (l *leadership) claim(ctx context.Context, after int64) ([]store.OutboxEntry, error) {
+	return tracedClaim(ctx, func() ([]store.OutboxEntry, error) {
+		return withStoreCtx(ctx, func(sctx context.Context) ([]store.OutboxEntry, error) {
+			return l.ob.ClaimAfter(sctx, after, l.r.opts.Batch)
+		})
+	})
+}
+
+// claimAhead claims the batch after batch in the background, but only
+// after a full batch: a partial one was everything committed when it was
+// claimed, so a claim ahead would come back empty (most of the leader's
+// statements at a steady trickle of writes); a commit since has left a
+// wake-up for idle to find. nil when there is no claim ahead.
+func (l *leadership) claimAhead(ctx context.Context, batch []store.OutboxEntry) <-chan claimed {
+	if len(batch) < l.r.opts.Batch {
+		return nil
+	}
+	ahead := make(chan claimed, 1)
+	go func(after int64) {
+		b, err := l.claim(ctx, after)
+		if len(b) > 0 {
+			l.r.positioned() // while the batch before it is still being published
+		}
+		ahead <- claimed{b, err}
+	}(batch[len(batch)-1].Position)
+	return ahead
+}
+
+// publish sends batch to the bus and waits for every acknowledgement.
+func (l *leadership) publish(ctx context.Context, batch []store.OutboxEntry) ([]bus.PubAck, error) {
+	l.msgs = l.msgs[:0]
+	for _, e := range batch {
+		l.msgs = append(l.msgs, bus.Message{Subject: e.Subject, ID: e.EventID.String(), Position: e.Position, Body: e.Body,
+			TraceParent: e.TraceParent})
+	}
+	spans := startPublish(ctx, batch, l.msgs)
+	acks, err := l.r.pub.PublishBatch(ctx, l.msgs, l.r.opts.Window)
+	spans.end(err)
+	if err == nil && l.r.afterPublish != nil {
+		err = l.r.afterPublish(batch)
+	}
+	return acks, err
+}
+
+// retryLater records a failed publish of batch and waits before it is
+// retried; meanwhile what is committed still gets positions. Its error
+// ends the leadership: ctx ended, the store failed, or publishing has
+// failed for longer than HandOverAfter (errHandOver).
+func (l *leadership) retryLater(ctx context.Context, err error, batch []store.OutboxEntry, next claimed) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	r := l.r
+	r.m.errors.Inc()
+	r.signals.PublishError.Signal(err)
+	l.failures++
+	if l.failingSince.IsZero() {
+		l.failingSince = time.Now()
+	}
+	delay := l.retry.Next()
+	r.log.Warn("publish failed; retrying the batch", "err", err, "entries", len(batch),
+		"first_position", batch[0].Position, "attempt", l.failures, "retry_in", delay)
+	if r.opts.HandOverAfter > 0 && time.Since(l.failingSince) > r.opts.HandOverAfter {
+		return errHandOver
+	}
+	// The batch (and what was claimed behind it) has positions the bus is
+	// not carrying: the hub can read them from the store.
+	positioned := batch[len(batch)-1].Position
+	if len(next.batch) > 0 {
+		positioned = next.batch[len(next.batch)-1].Position
+	}
+	r.positioned()
+	return r.backOff(ctx, l.ob, delay, positioned)
+}
+
+// recovered ends a failure streak, after a batch went through.
+func (l *leadership) recovered() {
+	if l.failures > 0 {
+		l.r.log.Info("publishing again", "failed_attempts", l.failures, "outage", time.Since(l.failingSince).Round(time.Millisecond))
+	}
+	l.retry.Reset()
+	l.failures, l.failingSince = 0, time.Time{}
+}
+
+// mark records batch as published (it is in the stream) and counts it.
+// It marks even when shutting down: recording it spares the next holder
+// a republish.
+func (l *leadership) mark(ctx context.Context, batch []store.OutboxEntry, acks []bus.PubAck, start time.Time) error {
+	l.ids = l.ids[:0]
+	for _, e := range batch {
+		l.ids = append(l.ids, e.EventID)
+	}
+	if _, err := withStoreCtx(ctx, func(sctx context.Context) (struct{}, error) {
+		return struct{}{}, l.ob.Ack(sctx, l.ids)
+	}); err != nil {
+		return fmt.Errorf("mark published: %w", err)
+	}
+	dups := 0
+	for _, a := range acks {
+		if a.Duplicate {
+			dups++
+		}
+	}
+	m := l.r.m
+	m.published.Add(float64(len(batch)))
+	m.redundant.Add(float64(dups))
+	m.batchDuration.Observe(time.Since(start).Seconds())
+	l.r.signals.Published.Signal(batch)
+	return nil
 }
 
 // backOff waits delay before a failed batch is retried. Meanwhile the

@@ -13,7 +13,7 @@ import (
 )
 
 // codeRateLimited is the contract's code for a refusal that a later retry
-// may pass (§4).
+// may pass (contract §4, Errors).
 const codeRateLimited = "RATE_LIMITED"
 
 // connRetryAfter is what a refused client is told to wait: connections

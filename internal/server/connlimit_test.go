@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -100,6 +101,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		defer close(closed)
 		// One byte every 100 ms, for ten seconds at most, until a write
 		// fails; the server's answer (or its close) ends the reader below.
+		// The sleep is the test's subject: a client that trickles its
+		// body must be cut off by the server's deadline.
 		for range 100 {
 			time.Sleep(100 * time.Millisecond)
 			if _, err := io.WriteString(conn, " "); err != nil {
@@ -121,7 +124,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 }
 
 func asTimeout(err error, ne *net.Error) bool {
-	if e, ok := err.(net.Error); ok {
+	var e net.Error
+	if errors.As(err, &e) {
 		*ne = e
 		return e.Timeout()
 	}

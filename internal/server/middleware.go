@@ -22,7 +22,7 @@ import (
 // CorrelationHeader carries a request's correlation id in both directions.
 const CorrelationHeader = "X-Correlation-ID"
 
-// The contract's error codes (§4) that this package answers with itself.
+// The contract's error codes (contract §4, Errors) that this package answers with itself.
 const (
 	codeUnauthenticated = "UNAUTHENTICATED"
 	codeBadUserInput    = "BAD_USER_INPUT"
@@ -112,7 +112,7 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 
 // recoverPanics turns a panicking handler into a logged 500 with a generic
 // body, so that one bad request neither kills the connection silently nor
-// shows a stack trace to the client (§4).
+// shows a stack trace to the client (contract §4, Errors).
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {

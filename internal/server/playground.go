@@ -16,7 +16,7 @@ import (
 )
 
 // The playground is GraphiQL built from its UMD bundles, embedded so that
-// the binary serves it with no network access (§1). See playground/README.md
+// the binary serves it with no network access (contract §1, Endpoints). See playground/README.md
 // for where the files come from and how to refresh them.
 //
 //go:embed playground/index.html playground/assets

@@ -1,5 +1,5 @@
 // Package server is the HTTP face of the edupulse binary: the routes of the
-// contract's §1 on one net/http ServeMux, the middleware every request goes
+// contract's §1 (Endpoints) on one net/http ServeMux, the middleware every request goes
 // through (correlation id, access log, metrics, panic recovery) and the one
 // the GraphQL endpoint adds (bearer authentication, body limit), the health
 // and readiness probes, the Prometheus endpoint and the GraphiQL playground,

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
@@ -34,6 +35,8 @@ type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()

@@ -130,7 +130,7 @@ type Tx interface {
 	// trip of its own).
 	LockPulse(ctx context.Context, id uuid.UUID) (p Pulse, version int64, err error)
 	// ClosePulse sets closed_at on a pulse that is open; ErrConflict if it
-	// was already closed.
+	// was already closed, ErrNotFound if it does not exist.
 	ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error
 	// InsertResponse inserts a response and counts it on its pulse (its
 	// response count and its confidence's count, as Pulse.Count does);

@@ -195,3 +195,13 @@ func redact(connString string) string {
 	}
 	return u.Redacted()
 }
+
+// M wraps m so that its Run is this package's Run: for a TestMain that
+// hands the tests to a runner of its own, such as
+// goleak.VerifyTestMain(testpg.M(m)), which then checks for leaks once
+// the admin pool and any throwaway cluster are gone.
+func M(m *testing.M) interface{ Run() int } { return mainRunner{m} }
+
+type mainRunner struct{ m *testing.M }
+
+func (r mainRunner) Run() int { return Run(r.m) }

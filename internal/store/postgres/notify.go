@@ -28,11 +28,11 @@ func (s *Store) Notify(ctx context.Context) error {
 }
 
 // Listen listens on OutboxChannel on a dedicated connection and calls wake
-// for every notification, until ctx ends (then it returns nil). When the
+// for every notification, until ctx ends. When the
 // connection breaks it reconnects with a capped, jittered backoff, and
 // calls wake once after each (re)connection, since notifications sent
 // while it was away are lost. wake must not block.
-func (s *Store) Listen(ctx context.Context, wake func()) error {
+func (s *Store) Listen(ctx context.Context, wake func()) {
 	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		// A broken connection is retried (the relay polls meanwhile); the
@@ -40,7 +40,7 @@ func (s *Store) Listen(ctx context.Context, wake func()) error {
 		_ = s.listenOnce(ctx, wake, retry.Reset)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(retry.Next()):
 		}
 	}

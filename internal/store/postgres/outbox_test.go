@@ -12,6 +12,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/store/storetest"
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
@@ -124,7 +125,7 @@ func TestOutboxKnownStateMatchesTable(t *testing.T) {
 	for step := range 300 {
 		switch op := rng.IntN(10); {
 		case op < 3:
-			ev := lesson(uuid.New())
+			ev := storetest.Lesson(uuid.New())
 			_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 				return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
 			})
@@ -199,7 +200,7 @@ func TestOutboxBoundNeverPassesRunningTransaction(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	commit := func() event.Envelope {
-		ev := lesson(uuid.New())
+		ev := storetest.Lesson(uuid.New())
 		_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
 		})
@@ -236,9 +237,9 @@ func TestOutboxBoundNeverPassesRunningTransaction(t *testing.T) {
 	_, _, err = ob.Pending(ctx)
 	require.NoError(t, err)
 
-	late := lesson(uuid.New())
+	late := storetest.Lesson(uuid.New())
 	started, release := make(chan struct{}), make(chan struct{})
-	lateDone := holdOpen(t, s, &late, &p.ID, started, release)
+	lateDone := storetest.HoldOpen(s, &late, &p.ID, started, release)
 	<-started // it has its transaction id, and no outbox entry yet
 	for range 3 {
 		commit()

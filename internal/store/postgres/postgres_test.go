@@ -2,12 +2,12 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
@@ -16,7 +16,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testpg.M(m)) }
 
 func open(t *testing.T) *postgres.Store {
 	t.Helper()
@@ -38,83 +38,6 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	for range 2 {
 		require.NoError(t, postgres.Migrate(context.Background(), url))
 	}
-}
-
-// holdOpen starts a unit of work that appends ev and then waits, uncommitted,
-// until release is closed. started fires once its writes (and so its
-// transaction id) exist.
-func holdOpen(t *testing.T, s store.Store, ev *event.Envelope, lockFirst *uuid.UUID, started chan<- struct{}, release <-chan struct{}) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := s.Write(context.Background(), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-			if lockFirst != nil {
-				// Takes a transaction id now, before the append below.
-				if _, _, err := tx.LockPulse(ctx, *lockFirst); err != nil {
-					return store.Outcome{}, err
-				}
-				close(started)
-				<-release
-			}
-			if err := tx.Append(ctx, store.ExpectAny, ev); err != nil {
-				return store.Outcome{}, err
-			}
-			if lockFirst == nil {
-				// Flush the append by locking something: the rows now exist
-				// in the uncommitted transaction.
-				if _, _, err := tx.LockPulse(ctx, ev.AggregateID); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return store.Outcome{}, err
-				}
-				close(started)
-				<-release
-			}
-			return store.Outcome{}, nil
-		})
-		done <- err
-	}()
-	return done
-}
-
-func lesson(id uuid.UUID) event.Envelope {
-	return event.New(event.LessonPublished{LessonID: id, TeacherID: uuid.New()}, event.Meta{}, time.Now())
-}
-
-// Two transactions commit in the opposite order of their ids, and the tail
-// reads between the two commits: it takes the one committed, and the late
-// one when it commits, next, skipping neither.
-func TestOutboxNeverSkipsLateCommit(t *testing.T) {
-	t.Parallel()
-	s := open(t)
-	ctx := context.Background()
-
-	early := lesson(uuid.New())
-	started, release := make(chan struct{}), make(chan struct{})
-	earlyDone := holdOpen(t, s, &early, nil, started, release)
-	<-started
-
-	late := lesson(uuid.New())
-	_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		return store.Outcome{}, tx.Append(ctx, store.ExpectAny, &late)
-	})
-	require.NoError(t, err, "the younger transaction commits first")
-
-	ob, err := s.AcquireOutbox(ctx)
-	require.NoError(t, err)
-	defer ob.Release()
-	between, err := ob.Claim(ctx, 10)
-	require.NoError(t, err)
-	require.Len(t, between, 1, "what is committed is claimed, without waiting for the older transaction")
-	require.Equal(t, late.ID, between[0].EventID)
-	require.EqualValues(t, 1, between[0].Position)
-
-	close(release)
-	require.NoError(t, <-earlyDone)
-
-	entries, err := ob.Claim(ctx, 10)
-	require.NoError(t, err)
-	require.Len(t, entries, 2, "the unacknowledged one again, then the older transaction's, committed last, not skipped")
-	require.Equal(t, late.ID, entries[0].EventID)
-	require.Equal(t, early.ID, entries[1].EventID)
-	require.EqualValues(t, 2, entries[1].Position, "the next position: no gap")
 }
 
 // A transaction takes its id early, then appends to an aggregate after a
@@ -149,12 +72,12 @@ func outboxRestoresVersionOrder(t *testing.T, limit int) {
 	require.NoError(t, ob.Ack(ctx, []uuid.UUID{pre[0].EventID}))
 
 	agg := uuid.New()
-	older := lesson(agg)
+	older := storetest.Lesson(agg)
 	started, release := make(chan struct{}), make(chan struct{})
-	olderDone := holdOpen(t, s, &older, &other.ID, started, release)
+	olderDone := storetest.HoldOpen(s, &older, &other.ID, started, release)
 	<-started // the older transaction has its id
 
-	younger := lesson(agg)
+	younger := storetest.Lesson(agg)
 	_, _, err = s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 		return store.Outcome{}, tx.Append(ctx, store.ExpectAny, &younger)
 	})
@@ -185,7 +108,7 @@ func TestOutboxHandOver(t *testing.T) {
 	defer b.Close()
 
 	for range 3 {
-		ev := lesson(uuid.New())
+		ev := storetest.Lesson(uuid.New())
 		_, _, err := a.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
 		})

@@ -314,6 +314,8 @@ func waitStandby(ctx context.Context, b *testing.B, url string, s *postgres.Stor
 		}
 		return n > 0
 	}
+	// pg_locks is the only place a granted or waiting advisory lock
+	// shows, and nothing announces a change in it: poll.
 	for !waiting(true) {
 		time.Sleep(10 * time.Millisecond)
 	}

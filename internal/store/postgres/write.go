@@ -221,10 +221,21 @@ func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int
 }
 
 func (w *writeTx) ClosePulse(_ context.Context, id uuid.UUID, at time.Time) error {
-	w.batch.Queue(`UPDATE pulses SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL`, id, at).
-		Exec(func(tag pgconn.CommandTag) error {
-			if tag.RowsAffected() == 0 {
-				return fmt.Errorf("%w: pulse %s is closed or missing", store.ErrConflict, id)
+	// The outer SELECT sees the rows as they were before the UPDATE, so
+	// one round trip tells a closed pulse from a missing one.
+	w.batch.Queue(`WITH closed AS (
+			UPDATE pulses SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM closed), EXISTS (SELECT 1 FROM pulses WHERE id = $1)`, id, at).
+		QueryRow(func(row pgx.Row) error {
+			var closed, exists bool
+			if err := row.Scan(&closed, &exists); err != nil {
+				return err
+			}
+			switch {
+			case !exists:
+				return fmt.Errorf("%w: pulse %s", store.ErrNotFound, id)
+			case !closed:
+				return fmt.Errorf("%w: pulse %s is already closed", store.ErrConflict, id)
 			}
 			return nil
 		})

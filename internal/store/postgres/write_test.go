@@ -11,6 +11,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
+	"github.com/edupulse/edupulse-live/internal/store/storetest"
 	"github.com/edupulse/edupulse-live/internal/testpg"
 )
 
@@ -85,7 +86,7 @@ func TestClaimFloorFollowsAcks(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	for range 5 {
-		ev := lesson(uuid.New())
+		ev := storetest.Lesson(uuid.New())
 		_, _, err := s.Write(ctx, nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 			return store.Outcome{}, tx.Append(ctx, store.ExpectNew, &ev)
 		})

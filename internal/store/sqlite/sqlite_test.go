@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
@@ -24,10 +26,33 @@ func open(t *testing.T, path string) *sqlite.Store {
 	return s
 }
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// template is a migrated, closed database file that the conformance cases
+// copy: migrating a new file costs more than most cases themselves.
+var template = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "edupulse-sqlite-template")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	path := filepath.Join(dir, "edupulse.db")
+	if err := sqlite.Migrate(context.Background(), path); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "edupulse.db"))
-	})
+		db, err := template()
+		require.NoError(t, err)
+		path := filepath.Join(t.TempDir(), "edupulse.db")
+		require.NoError(t, os.WriteFile(path, db, 0o600))
+		return open(t, path)
+	}, storetest.OneWriter("every unit of work is a BEGIN IMMEDIATE transaction, which holds the "+
+		"database's write lock from its start to its end: units of work run one after another, "+
+		"so none commits after one that started later"))
 }
 
 // TestReopen: the file keeps its data, and opening (hence migrating) a

@@ -51,6 +51,11 @@ func pulseState(t *testing.T, s store.Store, id uuid.UUID) store.PulseState {
 	return st
 }
 
+var pulseStatesCases = []testCase{
+	{"ConfidenceCounts", func(t *testing.T, b *testBundle) { testConfidenceCounts(t, b.store) }},
+	{"ConfidenceCountsRacingClose", func(t *testing.T, b *testBundle) { testConfidenceCountsRacingClose(t, b.store) }},
+}
+
 // confidenceOf spreads the students over no confidence and 1 to 5.
 func confidenceOf(i int) *int {
 	if i%6 == 0 {

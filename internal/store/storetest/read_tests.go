@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -12,7 +11,205 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
-func testPulsesKeysetPages(t *testing.T, s store.Store) {
+var pulseCases = []testCase{
+	{"NotFound", testPulseNotFound},
+}
+
+var pulsesByIDCases = []testCase{
+	{"FoundAndMissing", testPulsesByID},
+}
+
+var listPulsesCases = []testCase{
+	{"KeysetPages", testPulsesKeysetPages},
+}
+
+var listResponsesCases = []testCase{
+	{"KeysetPages", testResponsesKeysetPages},
+}
+
+var responsesByIDCases = []testCase{
+	{"FoundAndMissing", testResponsesByID},
+}
+
+var eventCases = []testCase{
+	{"RoundTrip", testEventRoundTrip},
+	{"NotFound", testEventNotFound},
+}
+
+var eventsByIDCases = []testCase{
+	{"FoundAndMissing", testEventsByID},
+}
+
+var aggregateEventsCases = []testCase{
+	{"InVersionOrder", testAggregateEventsInVersionOrder},
+	{"UnknownIsEmpty", testAggregateEventsUnknown},
+}
+
+var aggregateTypesCases = []testCase{
+	{"EveryTypeOnTheID", testAggregateTypes},
+}
+
+var eventsAfterCases = []testCase{
+	{"PublishedInPositionOrder", testEventsAfter},
+}
+
+var lastPositionCases = []testCase{
+	{"FollowsClaims", testLastPosition},
+}
+
+func testPulseNotFound(t *testing.T, b *testBundle) {
+	_, err := b.store.Pulse(ctx(t), uuid.New())
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testPulsesByID(t *testing.T, b *testBundle) {
+	s := b.store
+	p1, _ := createPulse(t, s, uuid.New(), epoch)
+	p2, _ := createPulse(t, s, uuid.New(), epoch.Add(time.Second))
+	got, err := s.PulsesByID(ctx(t), []uuid.UUID{p1.ID, uuid.New(), p2.ID, p1.ID})
+	require.NoError(t, err)
+	require.Equal(t, map[uuid.UUID]store.Pulse{p1.ID: p1, p2.ID: p2}, got, "missing ids are absent, repeated ones once")
+	none, err := s.PulsesByID(ctx(t), nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+func testResponsesByID(t *testing.T, b *testBundle) {
+	s := b.store
+	p, _ := createPulse(t, s, uuid.New(), epoch)
+	for range 3 {
+		_, err := Respond(ctx(t), s, p.ID, uuid.New())
+		require.NoError(t, err)
+	}
+	all, err := s.ListResponses(ctx(t), store.ResponseFilter{PulseID: p.ID})
+	require.NoError(t, err)
+	require.Len(t, all, 3)
+	got, err := s.ResponsesByID(ctx(t), []uuid.UUID{all[0].ID, uuid.New(), all[2].ID})
+	require.NoError(t, err)
+	require.Equal(t, map[uuid.UUID]store.Response{all[0].ID: all[0], all[2].ID: all[2]}, got)
+	none, err := s.ResponsesByID(ctx(t), nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+// An event reads back exactly as appended; once claimed it carries its
+// position.
+func testEventRoundTrip(t *testing.T, b *testBundle) {
+	s := b.store
+	_, ev := createPulse(t, s, uuid.New(), epoch.Add(123*time.Millisecond))
+	stored, err := s.Event(ctx(t), ev.ID)
+	require.NoError(t, err)
+	require.Equal(t, ev, stored)
+	require.Zero(t, stored.Position, "no position before the relay claims it")
+
+	drain(t, s)
+	stored, err = s.Event(ctx(t), ev.ID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, stored.Position)
+}
+
+func testEventNotFound(t *testing.T, b *testBundle) {
+	_, err := b.store.Event(ctx(t), uuid.New())
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testEventsByID(t *testing.T, b *testBundle) {
+	s := b.store
+	_, e1 := createPulse(t, s, uuid.New(), epoch)
+	_, e2 := createPulse(t, s, uuid.New(), epoch)
+	got, err := s.EventsByID(ctx(t), []uuid.UUID{e1.ID, uuid.New(), e2.ID})
+	require.NoError(t, err)
+	require.Equal(t, map[uuid.UUID]event.Envelope{e1.ID: e1, e2.ID: e2}, got)
+	none, err := s.EventsByID(ctx(t), nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+func testAggregateEventsUnknown(t *testing.T, b *testBundle) {
+	evs, err := b.store.AggregateEvents(ctx(t), event.AggregatePulse, uuid.New(), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, evs)
+}
+
+func testAggregateTypes(t *testing.T, b *testBundle) {
+	s := b.store
+	p, _ := createPulse(t, s, uuid.New(), epoch)
+	types, err := s.AggregateTypes(ctx(t), p.ID)
+	require.NoError(t, err)
+	require.Equal(t, []event.AggregateType{event.AggregatePulse}, types)
+
+	quiz := quizOn(p.ID, uuid.New())
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &quiz))
+	types, err = s.AggregateTypes(ctx(t), p.ID)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []event.AggregateType{event.AggregatePulse, event.AggregateQuiz}, types)
+
+	none, err := s.AggregateTypes(ctx(t), uuid.New())
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+// EventsAfter lists only events that have a position (claimed by the
+// relay), from the one after the given position, in position order, at
+// most limit of them.
+func testEventsAfter(t *testing.T, b *testBundle) {
+	s := b.store
+	var written []event.Envelope
+	for i := range 5 {
+		_, ev := createPulse(t, s, uuid.New(), epoch.Add(time.Duration(i)*time.Second))
+		written = append(written, ev)
+	}
+	none, err := s.EventsAfter(ctx(t), 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, none, "committed but not yet claimed: no position to resume from")
+
+	ob, err := s.AcquireOutbox(ctx(t))
+	require.NoError(t, err)
+	defer ob.Release()
+	require.Len(t, Claim(t, ob, 4, 4), 4)
+
+	after, err := s.EventsAfter(ctx(t), 1, 10)
+	require.NoError(t, err)
+	require.Len(t, after, 3, "positions 2..4; the fifth is unclaimed")
+	for i, e := range after {
+		require.EqualValues(t, i+2, e.Position)
+		want := written[i+1]
+		want.Position = e.Position
+		require.Equal(t, want, e)
+	}
+	limited, err := s.EventsAfter(ctx(t), 0, 2)
+	require.NoError(t, err)
+	require.Equal(t, []uuid.UUID{written[0].ID, written[1].ID}, []uuid.UUID{limited[0].ID, limited[1].ID})
+	require.Len(t, limited, 2)
+	past, err := s.EventsAfter(ctx(t), 4, 10)
+	require.NoError(t, err)
+	require.Empty(t, past)
+}
+
+func testLastPosition(t *testing.T, b *testBundle) {
+	s := b.store
+	for i := range 3 {
+		createPulse(t, s, uuid.New(), epoch.Add(time.Duration(i)*time.Second))
+	}
+	last, err := s.LastPosition(ctx(t))
+	require.NoError(t, err)
+	require.Zero(t, last, "no position before the first claim")
+
+	ob, err := s.AcquireOutbox(ctx(t))
+	require.NoError(t, err)
+	defer ob.Release()
+	require.Len(t, Claim(t, ob, 2, 2), 2)
+	last, err = s.LastPosition(ctx(t))
+	require.NoError(t, err)
+	require.EqualValues(t, 2, last)
+	require.Len(t, Claim(t, ob, 10, 3), 3)
+	last, err = s.LastPosition(ctx(t))
+	require.NoError(t, err)
+	require.EqualValues(t, 3, last)
+}
+
+func testPulsesKeysetPages(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher, other := uuid.New(), uuid.New()
 	var mine []uuid.UUID
 	for i := range 7 {
@@ -64,7 +261,8 @@ func testPulsesKeysetPages(t *testing.T, s store.Store) {
 	require.Equal(t, seen[2:4], page2)
 }
 
-func testResponsesKeysetPages(t *testing.T, s store.Store) {
+func testResponsesKeysetPages(t *testing.T, b *testBundle) {
+	s := b.store
 	p, _ := createPulse(t, s, uuid.New(), epoch)
 	var students []uuid.UUID
 	for range 5 {
@@ -103,7 +301,8 @@ func testResponsesKeysetPages(t *testing.T, s store.Store) {
 	require.Equal(t, map[uuid.UUID]store.Response{seen[0].ID: seen[0]}, byID)
 }
 
-func testAggregateEventsInVersionOrder(t *testing.T, s store.Store) {
+func testAggregateEventsInVersionOrder(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	p, created := createPulse(t, s, teacher, epoch)
 	var want []event.Envelope
@@ -128,159 +327,4 @@ func testAggregateEventsInVersionOrder(t *testing.T, s store.Store) {
 		after = page[len(page)-1].Version
 	}
 	require.Equal(t, want, got)
-}
-
-func testOutboxClaimAndAck(t *testing.T, s store.Store) {
-	teacher := uuid.New()
-	var written []event.Envelope
-	for i := range 5 {
-		_, ev := createPulse(t, s, teacher, epoch.Add(time.Duration(i)*time.Second))
-		written = append(written, ev)
-	}
-	last, err := s.LastPosition(ctx(t))
-	require.NoError(t, err)
-	require.Zero(t, last, "no position before the first claim")
-
-	ob, err := s.AcquireOutbox(ctx(t))
-	require.NoError(t, err)
-	defer ob.Release()
-
-	count, _, err := ob.Pending(ctx(t))
-	require.NoError(t, err)
-	require.Equal(t, 5, count)
-
-	first := Claim(t, ob, 3, 3)
-	require.Len(t, first, 3)
-	for i, e := range first {
-		require.EqualValues(t, i+1, e.Position, "positions start at 1 and have no gap")
-		require.Equal(t, written[i].ID, e.EventID, "in commit order")
-	}
-	// Not acknowledged: claimed again, same positions, before anything new.
-	again := Claim(t, ob, 10, 5)
-	require.Len(t, again, 5)
-	require.Equal(t, first, again[:3])
-	require.EqualValues(t, 4, again[3].Position)
-	require.EqualValues(t, 5, again[4].Position)
-
-	require.NoError(t, ob.Ack(ctx(t), []uuid.UUID{again[0].EventID, again[1].EventID}))
-	rest, err := ob.Claim(ctx(t), 10)
-	require.NoError(t, err)
-	require.Equal(t, again[2:], rest)
-
-	last, err = s.LastPosition(ctx(t))
-	require.NoError(t, err)
-	require.EqualValues(t, 5, last)
-
-	// Published positions are readable for a resume.
-	after, err := s.EventsAfter(ctx(t), 2, 10)
-	require.NoError(t, err)
-	require.Len(t, after, 3)
-	for i, e := range after {
-		require.EqualValues(t, i+3, e.Position)
-		require.Equal(t, written[i+2].ID, e.ID)
-	}
-	stored, err := s.Event(ctx(t), written[0].ID)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, stored.Position)
-
-	ids := []uuid.UUID{}
-	for _, e := range rest {
-		ids = append(ids, e.EventID)
-	}
-	require.NoError(t, ob.Ack(ctx(t), ids))
-	empty, err := ob.Claim(ctx(t), 10)
-	require.NoError(t, err)
-	require.Empty(t, empty)
-	count, _, err = ob.Pending(ctx(t))
-	require.NoError(t, err)
-	require.Zero(t, count)
-}
-
-// A batch in flight is left out of the next claim (ClaimAfter), so that
-// the relay can claim while it publishes; a plain Claim offers every
-// unacknowledged entry again, and so does ClaimAfter past the in-flight
-// ones.
-func testOutboxClaimAfterInFlight(t *testing.T, s store.Store) {
-	teacher := uuid.New()
-	var written []uuid.UUID
-	for i := range 5 {
-		_, ev := createPulse(t, s, teacher, epoch.Add(time.Duration(i)*time.Second))
-		written = append(written, ev.ID)
-	}
-	ob, err := s.AcquireOutbox(ctx(t))
-	require.NoError(t, err)
-	defer ob.Release()
-	ids := func(es []store.OutboxEntry) (out []uuid.UUID) {
-		for _, e := range es {
-			out = append(out, e.EventID)
-		}
-		return out
-	}
-
-	inFlight := Claim(t, ob, 3, 3)
-	next, err := ob.ClaimAfter(ctx(t), inFlight[2].Position, 3)
-	require.NoError(t, err)
-	require.Equal(t, written[3:], ids(next), "the batch in flight is left out")
-	require.EqualValues(t, 4, next[0].Position, "positions go on with no gap")
-
-	again, err := ob.Claim(ctx(t), 10)
-	require.NoError(t, err)
-	require.Equal(t, written, ids(again), "a plain claim offers everything unacknowledged")
-
-	require.NoError(t, ob.Ack(ctx(t), ids(inFlight)))
-	rest, err := ob.ClaimAfter(ctx(t), inFlight[2].Position, 10)
-	require.NoError(t, err)
-	require.Equal(t, written[3:], ids(rest), "unacknowledged past the in-flight ones: offered again")
-	require.NoError(t, ob.Ack(ctx(t), ids(rest)))
-	empty, err := ob.ClaimAfter(ctx(t), rest[1].Position, 10)
-	require.NoError(t, err)
-	require.Empty(t, empty)
-}
-
-func testOutboxKeepsAggregateOrder(t *testing.T, s store.Store) {
-	teacher := uuid.New()
-	p, _ := createPulse(t, s, teacher, epoch)
-	for range 30 {
-		_, err := Respond(ctx(t), s, p.ID, uuid.New())
-		require.NoError(t, err)
-	}
-	entries := drain(t, s)
-	require.Len(t, entries, 31)
-	for i, e := range entries {
-		require.EqualValues(t, i+1, e.Version, "versions leave the outbox in order")
-		require.EqualValues(t, i+1, e.Position)
-	}
-}
-
-func testOutboxOneHolder(t *testing.T, s store.Store) {
-	first, err := s.AcquireOutbox(ctx(t))
-	require.NoError(t, err)
-	acquired := make(chan store.Outbox, 1)
-	go func() {
-		ob, err := s.AcquireOutbox(ctx(t))
-		if err == nil {
-			acquired <- ob
-		}
-	}()
-	select {
-	case <-acquired:
-		t.Fatal("a second holder got the outbox while the first held it")
-	case <-time.After(300 * time.Millisecond):
-	}
-	first.Release()
-	select {
-	case ob := <-acquired:
-		ob.Release()
-	case <-time.After(10 * time.Second):
-		t.Fatal("the outbox was not handed over after Release")
-	}
-
-	// A holder whose context ends gives up waiting.
-	holder, err := s.AcquireOutbox(ctx(t))
-	require.NoError(t, err)
-	defer holder.Release()
-	short, cancel := context.WithTimeout(ctx(t), 200*time.Millisecond)
-	defer cancel()
-	_, err = s.AcquireOutbox(short)
-	require.Error(t, err)
 }

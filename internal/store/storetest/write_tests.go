@@ -15,38 +15,124 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
-func testCreatePulseRoundTrip(t *testing.T, s store.Store) {
-	teacher := uuid.New()
-	at := epoch.Add(123 * time.Millisecond)
-	p, ev := createPulse(t, s, teacher, at)
+var writeCases = []testCase{
+	{"FailedUnitOfWorkLeavesNothing", testFailedUnitOfWorkLeavesNothing},
+	{"IdempotentRetry", testIdempotentRetry},
+	{"ConcurrentIdempotentRetries", testConcurrentIdempotentRetries},
+}
 
+var insertPulseCases = []testCase{
+	{"RoundTrip", testInsertPulseRoundTrip},
+	{"DuplicateIDConflicts", testInsertPulseDuplicate},
+}
+
+var lockPulseCases = []testCase{
+	{"ReadsPulseAndVersion", testLockPulseReadsVersion},
+	{"NotFound", testLockPulseNotFound},
+}
+
+var closePulseCases = []testCase{
+	{"RacingResponses", testRespondRacingClose},
+	{"NotFound", testClosePulseNotFound},
+}
+
+var insertResponseCases = []testCase{
+	{"OneResponsePerStudent", testOneResponsePerStudent},
+	{"UnknownPulseNotFound", testInsertResponseUnknownPulse},
+}
+
+var eraseActorCases = []testCase{
+	{"ErasesOnlyTheActorsText", testEraseActor},
+}
+
+var appendCases = []testCase{
+	{"ExpectedVersion", testExpectedVersion},
+	{"ConcurrentAppendsAreContiguous", testConcurrentAppendsAreContiguous},
+	{"InvalidEventLeavesNoRow", testInvalidEventLeavesNoRow},
+	{"AggregateIsTypeAndID", testAggregateIsTypeAndID},
+	{"PaymentAfterQuizOnItsID", testPaymentAfterQuizOnItsID},
+	{"RefusesForeignEvents", testAppendRefusesForeignEvents},
+}
+
+func testInsertPulseRoundTrip(t *testing.T, b *testBundle) {
+	s := b.store
+	p, _ := createPulse(t, s, uuid.New(), epoch.Add(123*time.Millisecond))
 	got, err := s.Pulse(ctx(t), p.ID)
 	require.NoError(t, err)
 	require.Equal(t, p, got, "the row reads back exactly, times in UTC at ms precision")
 
-	stored, err := s.Event(ctx(t), ev.ID)
+	bare := store.Pulse{ID: uuid.New(), TeacherID: uuid.New(), Title: "no description, no due date", CreatedAt: epoch}
+	_, _, err = s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.InsertPulse(ctx, bare)
+	})
 	require.NoError(t, err)
-	require.Equal(t, ev, stored)
+	got, err = s.Pulse(ctx(t), bare.ID)
+	require.NoError(t, err)
+	require.Equal(t, bare, got)
+}
 
-	byID, err := s.EventsByID(ctx(t), []uuid.UUID{ev.ID, uuid.New()})
+func testInsertPulseDuplicate(t *testing.T, b *testBundle) {
+	s := b.store
+	p, _ := createPulse(t, s, uuid.New(), epoch)
+	_, _, err := s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.InsertPulse(ctx, store.Pulse{ID: p.ID, TeacherID: uuid.New(), Title: "again", CreatedAt: epoch})
+	})
+	require.ErrorIs(t, err, store.ErrConflict)
+	got, err := s.Pulse(ctx(t), p.ID)
 	require.NoError(t, err)
-	require.Equal(t, map[uuid.UUID]event.Envelope{ev.ID: ev}, byID)
+	require.Equal(t, p, got, "the first pulse is untouched")
+}
 
-	pulses, err := s.PulsesByID(ctx(t), []uuid.UUID{p.ID, uuid.New()})
+// The version LockPulse reads is the pulse aggregate's alone: events of
+// another aggregate type on the same id do not move it.
+func testLockPulseReadsVersion(t *testing.T, b *testBundle) {
+	s := b.store
+	p, _ := createPulse(t, s, uuid.New(), epoch)
+	_, err := Respond(ctx(t), s, p.ID, uuid.New())
 	require.NoError(t, err)
-	require.Equal(t, map[uuid.UUID]store.Pulse{p.ID: p}, pulses)
+	quiz := quizOn(p.ID, uuid.New())
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &quiz))
 
-	entries := drain(t, s)
-	require.Len(t, entries, 1)
-	body, err := event.Marshal(ev)
+	_, _, err = s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		got, version, err := tx.LockPulse(ctx, p.ID)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, version, "created and one response")
+		require.Equal(t, p.ID, got.ID)
+		require.Equal(t, 1, got.ResponseCount)
+		return store.Outcome{}, nil
+	})
 	require.NoError(t, err)
-	require.Equal(t, string(body), string(entries[0].Body), "the outbox carries the exact wire body")
-	require.Equal(t, "edupulse.web_social.learning_pulse_created", entries[0].Subject)
+}
+
+func testLockPulseNotFound(t *testing.T, b *testBundle) {
+	_, _, err := b.store.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		_, _, err := tx.LockPulse(ctx, uuid.New())
+		return store.Outcome{}, err
+	})
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testClosePulseNotFound(t *testing.T, b *testBundle) {
+	_, _, err := b.store.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.ClosePulse(ctx, uuid.New(), epoch)
+	})
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testInsertResponseUnknownPulse(t *testing.T, b *testBundle) {
+	_, err := Respond(ctx(t), b.store, uuid.New(), uuid.New())
+	require.ErrorIs(t, err, store.ErrNotFound, "through LockPulse")
+	_, _, err = b.store.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.InsertResponse(ctx, store.Response{ID: uuid.New(), PulseID: uuid.New(),
+			StudentID: uuid.New(), Answer: "a", CreatedAt: epoch, Seq: 2})
+	})
+	require.ErrorIs(t, err, store.ErrNotFound, "without the lock")
 }
 
 var errBoom = errors.New("boom")
 
-func testFailedUnitOfWorkLeavesNothing(t *testing.T, s store.Store) {
+func testFailedUnitOfWorkLeavesNothing(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	p := store.Pulse{ID: uuid.New(), TeacherID: teacher, Title: "t", CreatedAt: epoch}
 	ev := event.New(event.LearningPulseCreated{PulseID: p.ID, TeacherID: teacher}, event.Meta{ActorID: teacher}, epoch)
@@ -70,7 +156,8 @@ func testFailedUnitOfWorkLeavesNothing(t *testing.T, s store.Store) {
 	require.Equal(t, 1, calls)
 }
 
-func testInvalidEventLeavesNoRow(t *testing.T, s store.Store) {
+func testInvalidEventLeavesNoRow(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	p := store.Pulse{ID: uuid.New(), TeacherID: teacher, Title: "t", CreatedAt: epoch}
 	// A payment with a non-positive total cannot be encoded: the pulse row
@@ -95,7 +182,8 @@ func assertNothingWritten(t *testing.T, s store.Store, pulseID, eventID uuid.UUI
 	require.Empty(t, drain(t, s), "no outbox entry")
 }
 
-func testConcurrentAppendsAreContiguous(t *testing.T, s store.Store) {
+func testConcurrentAppendsAreContiguous(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)
 	const n = 50
@@ -145,7 +233,8 @@ func testConcurrentAppendsAreContiguous(t *testing.T, s store.Store) {
 // testRespondRacingClose: responders race a close. Every responder either
 // succeeds before the close (a lower version) or gets ErrConflict; none is
 // half-written.
-func testRespondRacingClose(t *testing.T, s store.Store) {
+func testRespondRacingClose(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)
 	const n = 20
@@ -198,7 +287,8 @@ func testRespondRacingClose(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrConflict, "a second close conflicts")
 }
 
-func testExpectedVersion(t *testing.T, s store.Store) {
+func testExpectedVersion(t *testing.T, b *testBundle) {
+	s := b.store
 	lesson := uuid.New()
 	teacher := uuid.New()
 	appendLesson := func(expected int64) (event.Envelope, error) {
@@ -223,17 +313,18 @@ func testExpectedVersion(t *testing.T, s store.Store) {
 	require.EqualValues(t, 3, ev.Version)
 
 	// Several events in one call get consecutive versions.
-	a := event.New(event.LessonPublished{LessonID: lesson, TeacherID: teacher}, event.Meta{}, epoch)
-	b := event.New(event.LessonPublished{LessonID: lesson, TeacherID: teacher}, event.Meta{}, epoch)
+	first := event.New(event.LessonPublished{LessonID: lesson, TeacherID: teacher}, event.Meta{}, epoch)
+	second := event.New(event.LessonPublished{LessonID: lesson, TeacherID: teacher}, event.Meta{}, epoch)
 	_, _, err = s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
-		return store.Outcome{}, tx.Append(ctx, 3, &a, &b)
+		return store.Outcome{}, tx.Append(ctx, 3, &first, &second)
 	})
 	require.NoError(t, err)
-	require.EqualValues(t, 4, a.Version)
-	require.EqualValues(t, 5, b.Version)
+	require.EqualValues(t, 4, first.Version)
+	require.EqualValues(t, 5, second.Version)
 }
 
-func testOneResponsePerStudent(t *testing.T, s store.Store) {
+func testOneResponsePerStudent(t *testing.T, b *testBundle) {
+	s := b.store
 	p, _ := createPulse(t, s, uuid.New(), epoch)
 	student := uuid.New()
 	_, err := Respond(ctx(t), s, p.ID, student)
@@ -247,19 +338,8 @@ func testOneResponsePerStudent(t *testing.T, s store.Store) {
 	require.Equal(t, 1, got.ResponseCount)
 }
 
-func testNotFound(t *testing.T, s store.Store) {
-	_, err := s.Pulse(ctx(t), uuid.New())
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.Event(ctx(t), uuid.New())
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = Respond(ctx(t), s, uuid.New(), uuid.New())
-	require.ErrorIs(t, err, store.ErrNotFound)
-	evs, err := s.AggregateEvents(ctx(t), event.AggregatePulse, uuid.New(), 0, 10)
-	require.NoError(t, err)
-	require.Empty(t, evs)
-}
-
-func testIdempotentRetry(t *testing.T, s store.Store) {
+func testIdempotentRetry(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher := uuid.New()
 	idem := &store.Idempotency{ActorID: teacher, Key: "retry-1", Fingerprint: "createPulse:abc"}
 	calls := 0
@@ -305,7 +385,8 @@ func testIdempotentRetry(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrIdempotencyKeyReused)
 }
 
-func testConcurrentIdempotentRetries(t *testing.T, s store.Store) {
+func testConcurrentIdempotentRetries(t *testing.T, b *testBundle) {
+	s := b.store
 	p, _ := createPulse(t, s, uuid.New(), epoch)
 	student := uuid.New()
 	idem := &store.Idempotency{ActorID: student, Key: "answer-once", Fingerprint: "respond"}
@@ -350,7 +431,8 @@ func testConcurrentIdempotentRetries(t *testing.T, s store.Store) {
 	require.Equal(t, 1, got.ResponseCount)
 }
 
-func testEraseActor(t *testing.T, s store.Store) {
+func testEraseActor(t *testing.T, b *testBundle) {
+	s := b.store
 	teacher, student, other := uuid.New(), uuid.New(), uuid.New()
 	p, _ := createPulse(t, s, teacher, epoch)
 	_, err := Respond(ctx(t), s, p.ID, student)
@@ -391,4 +473,96 @@ func testEraseActor(t *testing.T, s store.Store) {
 	after, err := s.AggregateEvents(ctx(t), event.AggregatePulse, p.ID, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, before, after, "history keeps its shape and order")
+}
+
+// testAggregateIsTypeAndID: a quiz submitted with a pulse's id is a quiz
+// aggregate of its own. The pulse's history, version and lock do not see
+// it, before or after the pulse is closed.
+func testAggregateIsTypeAndID(t *testing.T, b *testBundle) {
+	s := b.store
+	teacher, student := uuid.New(), uuid.New()
+	p, created := createPulse(t, s, teacher, epoch)
+
+	q1, q2 := quizOn(p.ID, student), quizOn(p.ID, student)
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &q1))
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &q2))
+	require.EqualValues(t, 1, q1.Version, "the quiz aggregate starts at 1, not after the pulse")
+	require.EqualValues(t, 2, q2.Version)
+
+	responded, err := Respond(ctx(t), s, p.ID, uuid.New())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, responded.Version, "the pulse's version did not move")
+	closed, err := closePulse(ctx(t), s, p.ID, teacher)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, closed.Version)
+
+	q3 := quizOn(p.ID, student)
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &q3))
+	require.EqualValues(t, 3, q3.Version)
+
+	require.Equal(t, []event.Envelope{created, responded, closed}, aggregateEvents(t, s, event.AggregatePulse, p.ID))
+	require.Equal(t, []event.Envelope{q1, q2, q3}, aggregateEvents(t, s, event.AggregateQuiz, p.ID))
+	types, err := s.AggregateTypes(ctx(t), p.ID)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []event.AggregateType{event.AggregatePulse, event.AggregateQuiz}, types)
+
+	// An exact expectation is checked against this type's aggregate: the
+	// pulse's version says nothing about a lesson with the same id.
+	lesson := event.New(event.LessonPublished{LessonID: p.ID, TeacherID: teacher}, event.Meta{ActorID: teacher}, epoch)
+	require.ErrorIs(t, appendOne(t, s, closed.Version, &lesson), store.ErrConflict)
+	require.Empty(t, aggregateEvents(t, s, event.AggregateLesson, p.ID))
+	_, err = s.Event(ctx(t), lesson.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// testPaymentAfterQuizOnItsID: a quiz submitted with a payment's id before
+// the payment is recorded does not take the id: the payment is recorded
+// once, as new, and only a second recording conflicts.
+func testPaymentAfterQuizOnItsID(t *testing.T, b *testBundle) {
+	s := b.store
+	paymentID, payer := uuid.New(), uuid.New()
+	quiz := quizOn(paymentID, uuid.New())
+	require.NoError(t, appendOne(t, s, store.ExpectAny, &quiz))
+
+	pay := func() (event.Envelope, error) {
+		ev := event.New(event.PaymentProcessed{PaymentID: paymentID, OrderTotalCents: 1999, PayerID: payer},
+			event.Meta{ActorID: payer}, epoch)
+		return ev, appendOne(t, s, store.ExpectNew, &ev)
+	}
+	first, err := pay()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, first.Version)
+	_, err = pay()
+	require.ErrorIs(t, err, store.ErrConflict, "the payment itself is recorded once")
+
+	require.Equal(t, []event.Envelope{first}, aggregateEvents(t, s, event.AggregatePayment, paymentID))
+	require.Equal(t, []event.Envelope{quiz}, aggregateEvents(t, s, event.AggregateQuiz, paymentID))
+}
+
+// testAppendRefusesForeignEvents: whoever builds the envelopes, an event
+// cannot be filed under an aggregate that is not its payload's, nor
+// slipped into another aggregate's Append; nothing of such a unit of work
+// is written.
+func testAppendRefusesForeignEvents(t *testing.T, b *testBundle) {
+	s := b.store
+	teacher, student := uuid.New(), uuid.New()
+	p, created := createPulse(t, s, teacher, epoch)
+
+	forged := quizOn(p.ID, student)
+	forged.AggregateType = event.AggregatePulse
+	require.Error(t, appendOne(t, s, store.ExpectAny, &forged))
+
+	closed := event.New(event.LearningPulseClosed{PulseID: p.ID, TeacherID: teacher}, event.Meta{ActorID: teacher}, epoch)
+	quiz := quizOn(p.ID, student)
+	_, _, err := s.Write(ctx(t), nil, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
+		return store.Outcome{}, tx.Append(ctx, store.ExpectAny, &closed, &quiz)
+	})
+	require.Error(t, err)
+
+	for _, id := range []uuid.UUID{forged.ID, closed.ID, quiz.ID} {
+		_, err := s.Event(ctx(t), id)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}
+	require.Equal(t, []event.Envelope{created}, aggregateEvents(t, s, event.AggregatePulse, p.ID))
+	require.Empty(t, aggregateEvents(t, s, event.AggregateQuiz, p.ID))
 }

@@ -107,18 +107,19 @@ func Relay(ctx context.Context, e *Env, o RelayOptions) error {
 		last      time.Time
 		done      = make(chan struct{})
 	)
-	timed := &timedStore{Store: st}
-	r, err := relay.New(timed, timedPublisher{b, &timed.phases}, relay.Options{Logger: quiet, Batch: o.Batch, Window: o.Window, OnPublished: func(entries []store.OutboxEntry) {
+	// A batch is published once the relay marks it (Ack).
+	timed := &timedStore{Store: st, acked: func(n int) {
 		mu.Lock()
 		defer mu.Unlock()
 		now := time.Now()
 		batches.Add(now.Sub(last))
 		last = now
-		published += len(entries)
+		published += n
 		if published == len(msgs) {
 			close(done)
 		}
-	}})
+	}}
+	r, err := relay.New(timed, timedPublisher{b, &timed.phases}, relay.Options{Logger: quiet, Batch: o.Batch, Window: o.Window})
 	if err != nil {
 		return err
 	}
@@ -267,10 +268,12 @@ func (p *phases) String() string {
 		p.claims, per(p.claim), per(p.publish), per(p.ack), p.pending, (p.pendingTime / time.Duration(max(1, p.pending))).Round(100*time.Microsecond))
 }
 
-// timedStore and timedOutbox time the relay's store calls.
+// timedStore and timedOutbox time the relay's store calls, and report
+// each batch marked published to acked.
 type timedStore struct {
 	store.Store
 	phases phases
+	acked  func(n int)
 }
 
 func (s *timedStore) AcquireOutbox(ctx context.Context) (store.Outbox, error) {
@@ -278,12 +281,13 @@ func (s *timedStore) AcquireOutbox(ctx context.Context) (store.Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &timedOutbox{Outbox: ob, p: &s.phases}, nil
+	return &timedOutbox{Outbox: ob, p: &s.phases, acked: s.acked}, nil
 }
 
 type timedOutbox struct {
 	store.Outbox
-	p *phases
+	p     *phases
+	acked func(n int)
 }
 
 func (o *timedOutbox) Claim(ctx context.Context, n int) ([]store.OutboxEntry, error) {
@@ -297,8 +301,13 @@ func (o *timedOutbox) ClaimAfter(ctx context.Context, after int64, n int) ([]sto
 }
 
 func (o *timedOutbox) Ack(ctx context.Context, ids []uuid.UUID) error {
-	defer o.p.add(&o.p.ack, nil, time.Now())
-	return o.Outbox.Ack(ctx, ids)
+	t0 := time.Now()
+	err := o.Outbox.Ack(ctx, ids)
+	o.p.add(&o.p.ack, nil, t0)
+	if err == nil {
+		o.acked(len(ids))
+	}
+	return err
 }
 
 func (o *timedOutbox) Pending(ctx context.Context) (int, time.Duration, error) {
