@@ -12,6 +12,7 @@
 //     server-side: it is started again from extensions.lastCursor.
 import { createClient, type Client } from 'graphql-ws';
 import { type GraphQLErrorShape, describeErrors, errorCode, wsURL } from './api';
+import { PERSISTED_QUERY_NOT_FOUND, documentRef, sentByHash, serverWantsTexts } from './documents';
 import {
   PulseEventsDocument,
   type PulseEventsSubscription,
@@ -139,6 +140,7 @@ export class PulseFeed {
   private readonly seen = new Set<string>();
   private cursor: string | null;
   private variables: PulseEventsSubscriptionVariables | undefined;
+  private byHash = false;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   /** Events received twice and dropped (the server promises none). */
@@ -168,8 +170,11 @@ export class PulseFeed {
     // from the last cursor seen rather than from where we first started.
     const variables: PulseEventsSubscriptionVariables = { pulseId: this.pulseId, after: this.cursor };
     this.variables = variables;
+    // By hash (the query left empty, contract §9) or by text.
+    const ref = documentRef(PulseEventsDocument);
+    this.byHash = sentByHash(ref);
     this.unsubscribe = this.client.subscribe<PulseEventsSubscription>(
-      { query: PulseEventsDocument.toString(), variables },
+      { query: ref.query ?? '', extensions: ref.extensions, variables },
       {
         next: (result) => {
           if (result.errors?.length) {
@@ -212,6 +217,13 @@ export class PulseFeed {
 
   private fail(errors: GraphQLErrorShape[]): void {
     const code = errorCode(errors);
+    if (code === PERSISTED_QUERY_NOT_FOUND && this.byHash && !this.stopped) {
+      // A server without trusted documents: send the text instead.
+      serverWantsTexts();
+      this.unsubscribe = undefined;
+      this.start();
+      return;
+    }
     if (code === 'SLOW_CONSUMER' && !this.stopped) {
       // The server ended this subscription because we fell behind; nothing
       // is lost: start again from the last cursor it delivered.
