@@ -27,6 +27,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/live"
+	livetransport "github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // Defaults of Options.
@@ -80,6 +81,9 @@ type Options struct {
 	// Hub serves subscriptions and shares the rows events point to with the
 	// loaders; without it subscriptions answer INTERNAL_SERVER_ERROR.
 	Hub *live.Hub
+	// SSE serves GraphQL over Server-Sent Events (always on; the zero
+	// value has the defaults).
+	SSE livetransport.SSE
 	// Websocket, when set, serves subscriptions over websocket with
 	// WebsocketTransport (tried first); its Logger defaults to Logger.
 	Websocket *WebsocketOptions
@@ -131,9 +135,11 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 	for _, t := range opts.Transports {
 		srv.AddTransport(t)
 	}
+	// Before GET and POST, which would take an event stream's request too.
+	srv.AddTransport(opts.SSE)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(livetransport.POST{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
 	srv.SetParserTokenLimit(DefaultParserTokenLimit)

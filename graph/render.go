@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/liveop"
 )
 
 // Fan-out renders each event once per kind of subscriber instead of once
@@ -86,11 +88,17 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	if t.src == nil {
 		return render // the resolver refused: its error is in render
 	}
+	op := liveop.From(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		ev, open := t.src.Next()
 		if !open {
 			close(t.out)
 			return render(ctx) // the generated code sees the end, and ends
+		}
+		if op != nil {
+			// The transport labels the result with it (SSE's id:), whether
+			// or not the client selected Event.cursor.
+			op.Delivering(app.EventCursor(ev))
 		}
 		if !shareable {
 			t.out <- ev

@@ -11,6 +11,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/liveop"
 )
 
 var errNoHub = errors.New("live delivery is not configured")
@@ -28,6 +29,12 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if err != nil {
 		return nil, err
 	}
+	op := liveop.From(ctx)
+	if op != nil && op.ResumeAfter != "" {
+		// An SSE client's Last-Event-ID: what it has seen last, so later
+		// than any `after` it subscribed with.
+		after = &op.ResumeAfter
+	}
 	var cursor *live.Cursor
 	if after != nil {
 		k, err := app.ParseEventCursor(*after)
@@ -41,9 +48,16 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	}
 	sub, err := r.hub.Open(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
 		var end *live.EndError
-		if errors.As(err, &end) {
-			transport.AddSubscriptionError(ctx, endError(end))
+		if !errors.As(err, &end) {
+			return
 		}
+		if op != nil {
+			// A transport of our own: it sends the error itself (gqlgen's
+			// AddSubscriptionError needs its websocket transport's context).
+			op.End(endError(end))
+			return
+		}
+		transport.AddSubscriptionError(ctx, endError(end))
 	}})
 	if errors.Is(err, live.ErrUnknownCursor) {
 		return nil, &app.InputError{Field: "after", Message: live.ErrUnknownCursor.Error()}

@@ -26,6 +26,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+	"github.com/edupulse/edupulse-live/internal/transport"
 	"github.com/edupulse/edupulse-live/internal/wsgorilla"
 )
 
@@ -40,6 +41,7 @@ type instance struct {
 	hub       *live.Hub
 
 	sockets *wsgorilla.Registry
+	streams *transport.SSEStreams
 	// draining is set on shutdown, before the listener closes: readiness
 	// fails so that a load balancer stops sending requests here.
 	draining atomic.Bool
@@ -55,10 +57,13 @@ type instance struct {
 // and an instance restarted during a NATS outage must come up. What needs
 // the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
-	in := &instance{sockets: wsgorilla.NewRegistry(), failed: make(chan error, 1)}
+	in := &instance{sockets: wsgorilla.NewRegistry(), streams: transport.NewSSEStreams(), failed: make(chan error, 1)}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
 	}, func() float64 { return float64(in.sockets.Len()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "edupulse_sse_streams", Help: "Open GraphQL over SSE streams on this instance.",
+	}, func() float64 { return float64(in.streams.Len()) }))
 	defer func() {
 		if err != nil {
 			in.close()
@@ -137,6 +142,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 			Logger:   logger,
 			Registry: reg,
 			Hub:      hub,
+			SSE:      transport.SSE{Streams: in.streams},
 			Websocket: &graph.WebsocketOptions{
 				Tokens:         tokens,
 				AllowedOrigins: cfg.AllowedOrigins,
@@ -244,6 +250,12 @@ func (in *instance) drain(ctx context.Context, period time.Duration) {
 func (in *instance) closeSockets() {
 	in.sockets.CloseAll(wsgorilla.CloseServiceRestart, "server shutting down")
 }
+
+// endStreams ends every event stream, without `complete`: clients
+// reconnect (EventSource with Last-Event-ID), to another instance or to
+// this one once it is back. Run when the listener's shutdown begins, which
+// would otherwise wait for them.
+func (in *instance) endStreams() { in.streams.CloseAll() }
 
 // close stops the background work (the relay finishes its batch), then
 // closes bus, embedded server and store, in the reverse order of opening.

@@ -55,6 +55,7 @@ func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func
 }
 
 func (n *node) stop() {
+	n.in.endStreams()
 	n.srv.Close()
 	n.in.closeSockets()
 	n.in.close()

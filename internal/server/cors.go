@@ -30,7 +30,7 @@ func corsFor(allowed []string, dev bool) *cors.Cors {
 			return dev && isLoopbackOrigin(origin)
 		},
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", CorrelationHeader, "traceparent", "tracestate"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "Last-Event-ID", CorrelationHeader, "traceparent", "tracestate"},
 		ExposedHeaders: []string{CorrelationHeader},
 		MaxAge:         corsMaxAge,
 	})

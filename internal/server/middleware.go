@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // CorrelationHeader carries a request's correlation id in both directions.
@@ -153,13 +155,9 @@ func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http
 			next.ServeHTTP(w, r)
 			return
 		}
+		queryToken, inQuery := takeAccessToken(r)
 		values := r.Header.Values("Authorization")
-		if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
-			// An empty header is what a client sends when its token field
-			// is blank: the same as none.
-			next.ServeHTTP(w, r)
-			return
-		}
+		noHeader := len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "")
 		reject := func(reason string) {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "bearer token rejected",
 				slog.String("reason", reason),
@@ -169,24 +167,60 @@ func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, codeUnauthenticated, reason)
 		}
-		if len(values) > 1 {
+		var token string
+		switch {
+		case inQuery && (!noHeader || r.Method != http.MethodGet || !transport.SSERequested(r)):
+			// RFC 6750 §2.3 is the last resort, for what cannot send a
+			// header: EventSource. One way per request (§2).
+			reject("access_token is accepted only on event-stream GET requests without an Authorization header")
+			return
+		case inQuery:
+			token = queryToken
+		case noHeader:
+			// An empty header is what a client sends when its token field
+			// is blank: the same as none.
+			next.ServeHTTP(w, r)
+			return
+		case len(values) > 1:
 			reject("more than one Authorization header")
 			return
+		default:
+			var ok bool
+			if token, ok = auth.ParseBearer(values[0]); !ok {
+				reject("the Authorization header is not of the form \"Bearer <token>\"")
+				return
+			}
 		}
-		token, ok := auth.ParseBearer(values[0])
-		if !ok {
-			reject("the Authorization header is not of the form \"Bearer <token>\"")
-			return
-		}
-		actor, _, err := tokens.Verify(token)
+		actor, exp, err := tokens.Verify(token)
 		if err != nil {
 			// Verify's message gives the reason without the token or the
 			// secret, so it is safe to return.
 			reject(err.Error())
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithActor(r.Context(), actor)))
+		// The expiry ends what outlives the request's usual span: an event
+		// stream.
+		next.ServeHTTP(w, r.WithContext(auth.WithExpiry(auth.WithActor(r.Context(), actor), exp)))
 	})
+}
+
+// takeAccessToken removes the access_token parameter from r's URL, where
+// nothing after this point (a log line, gqlgen) can see it, and returns it.
+func takeAccessToken(r *http.Request) (string, bool) {
+	if !strings.Contains(r.URL.RawQuery, "access_token") {
+		return "", false
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || !q.Has("access_token") {
+		return "", false
+	}
+	token := q.Get("access_token")
+	q.Del("access_token")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	r.RequestURI = u.RequestURI()
+	return token, true
 }
 
 // isWebsocketUpgrade reports whether r opens a websocket (RFC 6455 §4.1).
