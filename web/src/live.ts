@@ -1,5 +1,7 @@
-// Live subscriptions over graphql-ws (protocol graphql-transport-ws), with
-// the reconnect-and-resume logic the contract's §5 makes possible:
+// Live subscriptions, with the reconnect-and-resume logic the contract's §5
+// makes possible. Three transports give the same Subscriber: graphql-ws
+// (protocol graphql-transport-ws, here), graphql-sse (src/sse.ts) and a
+// plain EventSource (src/eventsource.ts). Over the websocket:
 //
 //   - the client reconnects on its own after a dropped connection (1006),
 //     a server restart (1012) or a missed pong, with a short capped backoff;
@@ -10,7 +12,7 @@
 //   - events are de-duplicated by id all the same (belt and braces);
 //   - an `error` with extensions.code SLOW_CONSUMER ends the subscription
 //     server-side: it is started again from extensions.lastCursor.
-import { createClient, type Client } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import { type GraphQLErrorShape, describeErrors, errorCode, wsURL } from './api';
 import { PERSISTED_QUERY_NOT_FOUND, documentRef, sentByHash, serverWantsTexts } from './documents';
 import {
@@ -30,8 +32,40 @@ export interface LiveClientHooks {
   onState(state: ConnectionState, detail?: string): void;
 }
 
+/** What a subscription is sent as: a document by text or by hash (src/documents.ts). */
+export interface LivePayload {
+  query: string;
+  variables?: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+}
+
+/** One result of a subscription, or its errors. */
+export interface LiveResult<T> {
+  data?: T | null;
+  errors?: readonly unknown[];
+}
+
+export interface LiveSink<T> {
+  next(result: LiveResult<T>): void;
+  /** The server's errors (an array), a close event, or another failure. */
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/**
+ * Starts a subscription; returns its unsubscribe. The transport resends
+ * `payload` (read afresh) when it reconnects on its own, so a caller that
+ * updates `payload.variables` in place resumes from where it was.
+ */
+export interface Subscriber {
+  subscribe<T>(payload: LivePayload, sink: LiveSink<T>): () => void;
+}
+
+export type Transport = 'websocket' | 'sse' | 'eventsource';
+
 export interface LiveClient {
-  client: Client;
+  readonly transport: Transport;
+  subscriber: Subscriber;
   /** Completed reconnections since the client was made. */
   readonly reconnects: number;
   dispose(): void;
@@ -73,7 +107,7 @@ export function createLiveClient(getToken: () => string, hooks: LiveClientHooks)
     // 0.3 s, 0.6 s, 1.2 s, 2.4 s, then every 3 s, plus jitter so that a
     // restarted server is not hit by every page at the same instant.
     retryWait: async (retries) => {
-      await sleep(Math.min(300 * 2 ** retries, 3000) + Math.random() * 300);
+      await sleep(backoff(retries));
     },
     // Our ping every 10 s; a pong missing for 5 s means the connection is
     // dead even if no close was seen (a cable pulled, a laptop lid closed):
@@ -115,13 +149,27 @@ export function createLiveClient(getToken: () => string, hooks: LiveClientHooks)
     },
   });
   return {
-    client,
+    transport: 'websocket',
+    subscriber: client,
     get reconnects() {
       return reconnects;
     },
     dispose: () => void client.dispose(),
   };
 }
+
+/** A failure a transport reports with a code of the contract's (FORBIDDEN: the token refused). */
+export class LiveError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'LiveError';
+  }
+}
+
+export const backoff = (retries: number) => Math.min(300 * 2 ** retries, 3000) + Math.random() * 300;
 
 export type PulseEvent = PulseEventsSubscription['pulseEvents'];
 
@@ -149,7 +197,7 @@ export class PulseFeed {
   slowConsumerRestarts = 0;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: Subscriber,
     readonly pulseId: string,
     after: string | null,
     private readonly handlers: PulseFeedHandlers,
@@ -174,7 +222,7 @@ export class PulseFeed {
     const ref = documentRef(PulseEventsDocument);
     this.byHash = sentByHash(ref);
     this.unsubscribe = this.client.subscribe<PulseEventsSubscription>(
-      { query: ref.query ?? '', extensions: ref.extensions, variables },
+      { query: ref.query ?? '', extensions: ref.extensions, variables: variables as Record<string, unknown> },
       {
         next: (result) => {
           if (result.errors?.length) {
@@ -189,6 +237,8 @@ export class PulseFeed {
           } else if (isCloseEvent(err)) {
             const code = err.code === CLOSE_FORBIDDEN ? 'FORBIDDEN' : `CLOSE_${err.code}`;
             this.handlers.onError(`connection closed (${err.code}${err.reason ? ': ' + err.reason : ''})`, code);
+          } else if (err instanceof LiveError) {
+            this.handlers.onError(err.message, err.code);
           } else {
             this.handlers.onError(String(err), 'UNKNOWN');
           }

@@ -3,7 +3,16 @@
 // wired by hand, every operation typed by the generated documents.
 import './style.css';
 import { ApiError, execute } from './api';
-import { type ConnectionState, type LiveClient, type PulseEvent, PulseFeed, createLiveClient } from './live';
+import { createEventSourceClient } from './eventsource';
+import {
+  type ConnectionState,
+  type LiveClient,
+  type PulseEvent,
+  PulseFeed,
+  type Transport,
+  createLiveClient,
+} from './live';
+import { createSSEClient } from './sse';
 import {
   ClosePulseMutation,
   CreatePulseMutation,
@@ -36,6 +45,12 @@ const statusEl = $('status');
 const tokenInput = $<HTMLInputElement>('token-input');
 
 let token = initialToken();
+const transports: Record<Transport, typeof createLiveClient> = {
+  websocket: createLiveClient,
+  sse: createSSEClient,
+  eventsource: createEventSourceClient,
+};
+let transport: Transport = 'websocket';
 let live: LiveClient | undefined;
 let feed: PulseFeed | undefined;
 
@@ -61,7 +76,7 @@ function liveClient(): LiveClient {
   if (!live) {
     // A disposed client may still report its closing: only the current
     // one sets the status.
-    const client: LiveClient = createLiveClient(() => token, {
+    const client: LiveClient = transports[transport](() => token, {
       onState: (state, detail) => {
         if (live === client) showState(state, detail);
       },
@@ -70,6 +85,28 @@ function liveClient(): LiveClient {
   }
   return live;
 }
+
+/** Switches the live transport; a pulse being watched is followed again over it. */
+function useTransport(next: Transport): void {
+  transport = next;
+  $<HTMLSelectElement>('transport').value = next;
+  const params = fragmentParams();
+  if (next === 'websocket') params.delete('transport');
+  else params.set('transport', next);
+  setFragment(params);
+  const watching = feed;
+  feed?.stop();
+  feed = undefined;
+  live?.dispose();
+  live = undefined;
+  showState('idle');
+  if (watching) void watchExisting(watching.pulseId);
+}
+
+$('transport').addEventListener('change', (e) => {
+  const value = (e.target as HTMLSelectElement).value;
+  if (value in transports) useTransport(value as Transport);
+});
 
 // --- token ------------------------------------------------------------------
 
@@ -161,6 +198,8 @@ function updateFeedInfo(): void {
   const reconnects = live?.reconnects ?? 0;
   info.dataset.reconnects = String(reconnects);
   info.dataset.repeats = String(feed.repeatsDropped);
+  info.dataset.lastCursor = feed.lastCursor ?? '';
+  info.dataset.transport = live?.transport ?? transport;
   info.textContent = reconnects ? `reconnected ${reconnects}× and resumed from the last event seen` : '';
 }
 
@@ -218,10 +257,14 @@ function watch(pulseId: string, title: string, after: string | null, closed: boo
   params.set('pulse', pulseId);
   setFragment(params);
 
-  feed = new PulseFeed(liveClient().client, pulseId, after, {
+  feed = new PulseFeed(liveClient().subscriber, pulseId, after, {
     onEvent: showEvent,
     onError: (message, code) => {
-      teacherError(code === 'FORBIDDEN' ? 'The server refused the token: paste a new one and watch again.' : message);
+      teacherError(
+        code === 'FORBIDDEN' || code === 'UNAUTHENTICATED'
+          ? 'The server refused the token: paste a new one and watch again.'
+          : message,
+      );
     },
   });
   feed.start();
@@ -332,6 +375,11 @@ function start(): void {
     $<HTMLInputElement>('watch-id').value = pulse;
   }
   selectView(params.get('view') === 'student' ? 'student' : 'teacher');
+  const t = params.get('transport');
+  if (t && t in transports) {
+    transport = t as Transport;
+    $<HTMLSelectElement>('transport').value = t;
+  }
   tokenInput.value = token;
   showState('idle');
   void (async () => {
