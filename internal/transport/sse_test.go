@@ -2,6 +2,8 @@ package transport_test
 
 import (
 	"bufio"
+	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/testserver"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/server"
 	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
@@ -132,4 +137,42 @@ func TestSSERequested(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPut, "/query", nil)
 	r.Header.Set("Accept", "text/event-stream")
 	require.False(t, transport.SSERequested(r))
+}
+
+// A stream outlives the deadline the server gives a POST's body: once the
+// body is read, the stream is not cut by it.
+func TestSSEPOSTOutlivesTheBodyDeadline(t *testing.T) {
+	t.Parallel()
+	ts := testserver.New()
+	ts.AddTransport(transport.SSE{})
+	opCtx := make(chan context.Context, 1)
+	ts.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		opCtx <- ctx
+		return next(ctx)
+	})
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("s", 32)))
+	require.NoError(t, err)
+	srv := httptest.NewServer(server.New(server.Options{GraphQL: ts, Tokens: tokens, BodyTimeout: 100 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(`{"query":"subscription { name }"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	ctx := <-opCtx
+	time.Sleep(400 * time.Millisecond)
+	require.NoError(t, ctx.Err(), "the operation was cancelled")
+	ts.SendNextSubscriptionMessage()
+	br := bufio.NewReader(resp.Body)
+	for {
+		l, err := br.ReadString('\n')
+		require.NoError(t, err, "the stream was cut")
+		if l == "event: next\n" {
+			break
+		}
+	}
 }

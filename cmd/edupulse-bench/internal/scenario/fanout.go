@@ -171,8 +171,12 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 	e.Logf("fanout %s: %d connections subscribed in %s", c, len(aud.conns), time.Since(connectStart).Round(time.Millisecond))
 	if lim, err := procfs.OpenFilesLimit(srv.PID); err == nil {
 		self, _ := procfs.OpenFilesLimit(os.Getpid())
-		e.Report.Note("fan-out %s: %d websocket connections; open-files limit %d in the server (inherited, read from /proc/<pid>/limits), %d here.",
-			c, len(aud.conns), lim, self)
+		kind := "websocket connections"
+		if o.SSE {
+			kind = "SSE streams"
+		}
+		e.Report.Note("fan-out %s: %d %s; open-files limit %d in the server (inherited, read from /proc/<pid>/limits), %d here.",
+			c, len(aud.conns), kind, lim, self)
 	}
 
 	// Warm up: answers until every subscriber has had one. It also gives
