@@ -249,8 +249,6 @@ func (r sseResult) code() string {
 	return c
 }
 
-const myEventsSub = `subscription($after: String) { myEvents(after: $after) { ` + eventFields + ` } }`
-
 // Queries, mutations and subscriptions, over GET and POST: each `next` of
 // an Event carries its cursor as id:, selected or not.
 func TestSSEOperations(t *testing.T) {
@@ -666,4 +664,30 @@ func TestSSEShutdownAndConnectionCap(t *testing.T) {
 	resp = n.sseDo(t, req)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no new stream once shutting down")
 	_ = resp.Body.Close()
+}
+
+// CORS as for every /query request: an allowed origin's stream carries
+// Access-Control-Allow-Origin, and its preflight allows Last-Event-ID; any
+// other origin gets no CORS header, so its page cannot read the stream.
+func TestSSECORS(t *testing.T) {
+	t.Parallel()
+	const allowed = "https://app.example"
+	n := startNode(t, t.TempDir(), "", "", func(c *config.Config) { c.AllowedOrigins = []string{allowed} })
+	tok := tokenFor(t, teacherA)
+	for origin, want := range map[string]string{allowed: allowed, "https://evil.example": ""} {
+		s := n.sse(t, sseRequest{token: tok, header: http.Header{"Origin": {origin}}, params: map[string]any{"query": `{ viewer { id } }`}})
+		require.Equal(t, want, s.resp.Header.Get("Access-Control-Allow-Origin"), origin)
+		s.result()
+		s.completes()
+	}
+	req, err := http.NewRequest(http.MethodOptions, n.srv.URL+"/query", nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", allowed)
+	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,last-event-id")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, allowed, resp.Header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "last-event-id")
 }
