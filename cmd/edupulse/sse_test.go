@@ -466,8 +466,11 @@ func TestSSETokenExpiryEndsTheStream(t *testing.T) {
 // `next` carrying PERSISTED_QUERY_NOT_FOUND; hash and query together run
 // and register it; the hash alone then runs.
 func TestSSEPersistedQuery(t *testing.T) {
-	t.Parallel()
-	n := startNode(t, t.TempDir(), "", "")
+	sseBackends(t, func(t *testing.T, db string) { ssePersistedQuery(t, db) })
+}
+
+func ssePersistedQuery(t *testing.T, db string) {
+	n := startNode(t, t.TempDir(), db, "")
 	pulse := createPulse(t, n)
 	sum := sha256.Sum256([]byte(pulseSub))
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
@@ -537,9 +540,12 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 // again: a last `next` with the error and the last cursor delivered, then
 // `complete`. Resuming from that cursor misses nothing.
 func TestSSESlowConsumer(t *testing.T) {
-	t.Parallel()
+	sseBackends(t, func(t *testing.T, db string) { sseSlowConsumer(t, db) })
+}
+
+func sseSlowConsumer(t *testing.T, db string) {
 	cfg := config.Defaults
-	cfg.DataDir, cfg.JWTSecret, cfg.SubscriberBuffer = t.TempDir(), secret, 4
+	cfg.DataDir, cfg.DatabaseURL, cfg.JWTSecret, cfg.SubscriberBuffer = t.TempDir(), db, secret, 4
 	reg := prometheus.NewRegistry()
 	in, err := startInstance(context.Background(), cfg, slog.New(slog.DiscardHandler), reg)
 	require.NoError(t, err)
