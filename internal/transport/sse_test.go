@@ -3,6 +3,7 @@ package transport_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -175,4 +176,32 @@ func TestSSEPOSTOutlivesTheBodyDeadline(t *testing.T) {
 			break
 		}
 	}
+}
+
+// On shutdown a stream ends without `complete`, with a reconnection delay
+// spread over a few seconds; new streams are refused.
+func TestSSECloseAll(t *testing.T) {
+	t.Parallel()
+	ts := testserver.New()
+	streams := transport.NewSSEStreams()
+	ts.AddTransport(transport.SSE{Streams: streams})
+	srv := httptest.NewServer(ts)
+	t.Cleanup(srv.Close)
+	get := func() *http.Response {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"?"+url.Values{"query": {"subscription { name }"}}.Encode(), nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+	resp := get()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Eventually(t, func() bool { return streams.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
+	streams.CloseAll()
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Regexp(t, `^:\n\nretry: \d{4}\n\n$`, string(rest))
+	require.Equal(t, http.StatusServiceUnavailable, get().StatusCode)
 }
