@@ -188,7 +188,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		// No `complete`, so that the client reconnects (EventSource with
 		// Last-Event-ID); when, spread over a few seconds, so that a
 		// restart's clients do not all come back at once.
-		_ = s.send(fmt.Appendf(nil, "retry: %d\n\n", sseRetryMin+rand.N(sseRetrySpread)))
+		_ = s.send(fmt.Appendf(nil, "retry: %d\n\n", sseRetryMin+rand.N(sseRetrySpread))) //nolint:gosec // spreading reconnections needs no secrecy
 		return
 	case errors.Is(cause, errSSETokenExpired):
 		ext := map[string]any{"code": "UNAUTHENTICATED"}
