@@ -101,7 +101,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	stream := newStreamGate(b)
 	registerBusMetrics(reg, b, stream)
 
-	hub, err := live.New(ctx, st, live.Options{Logger: logger, Metrics: live.NewMetrics(reg)})
+	hub, err := live.New(ctx, st, live.Options{Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -59,6 +61,13 @@ const (
 	// SSEDefaultWriteTimeout bounds the write of one event, as the
 	// websocket's frame: a client that does not read for that long is cut.
 	SSEDefaultWriteTimeout = 10 * time.Second
+)
+
+// The reconnection delay (ms) sent to EventSource clients on shutdown:
+// from sseRetryMin to sseRetryMin+sseRetrySpread.
+const (
+	sseRetryMin    = 1000
+	sseRetrySpread = 4000
 )
 
 // SSE is the transport. The zero value serves with the defaults.
@@ -173,8 +182,13 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	switch cause := context.Cause(ctx); {
-	case r.Context().Err() != nil, errors.Is(cause, errSSEShutdown), errors.Is(cause, errSSEWriteFailed):
-		// Gone, or going: no `complete`, so that the client reconnects.
+	case r.Context().Err() != nil, errors.Is(cause, errSSEWriteFailed):
+		return // gone
+	case errors.Is(cause, errSSEShutdown):
+		// No `complete`, so that the client reconnects (EventSource with
+		// Last-Event-ID); when, spread over a few seconds, so that a
+		// restart's clients do not all come back at once.
+		_ = s.send(fmt.Appendf(nil, "retry: %d\n\n", sseRetryMin+rand.N(sseRetrySpread))) //nolint:gosec // spreading reconnections needs no secrecy
 		return
 	case errors.Is(cause, errSSETokenExpired):
 		ext := map[string]any{"code": "UNAUTHENTICATED"}
