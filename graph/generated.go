@@ -144,16 +144,17 @@ type ComplexityRoot struct {
 	}
 
 	Pulse struct {
-		ClosedAt      func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		Description   func(childComplexity int) int
-		DueDate       func(childComplexity int) int
-		Events        func(childComplexity int, first *int, after *string) int
-		ID            func(childComplexity int) int
-		ResponseCount func(childComplexity int) int
-		Responses     func(childComplexity int, first *int, after *string) int
-		TeacherID     func(childComplexity int) int
-		Title         func(childComplexity int) int
+		ClosedAt         func(childComplexity int) int
+		ConfidenceCounts func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		DueDate          func(childComplexity int) int
+		Events           func(childComplexity int, first *int, after *string) int
+		ID               func(childComplexity int) int
+		ResponseCount    func(childComplexity int) int
+		Responses        func(childComplexity int, first *int, after *string) int
+		TeacherID        func(childComplexity int) int
+		Title            func(childComplexity int) int
 	}
 
 	PulseConnection struct {
@@ -212,6 +213,7 @@ type ComplexityRoot struct {
 		Events      func(childComplexity int, filter *model.EventFilter, after *string) int
 		MyEvents    func(childComplexity int, after *string) int
 		PulseEvents func(childComplexity int, pulseID uuid.UUID, after *string) int
+		PulseState  func(childComplexity int, id uuid.UUID) int
 	}
 
 	Viewer struct {
@@ -261,6 +263,7 @@ type SubscriptionResolver interface {
 	PulseEvents(ctx context.Context, pulseID uuid.UUID, after *string) (<-chan event.Envelope, error)
 	MyEvents(ctx context.Context, after *string) (<-chan event.Envelope, error)
 	Events(ctx context.Context, filter *model.EventFilter, after *string) (<-chan event.Envelope, error)
+	PulseState(ctx context.Context, id uuid.UUID) (<-chan store.Pulse, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -642,6 +645,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Pulse.ClosedAt(childComplexity), true
+	case "Pulse.confidenceCounts":
+		if e.ComplexityRoot.Pulse.ConfidenceCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulse.ConfidenceCounts(childComplexity), true
 	case "Pulse.createdAt":
 		if e.ComplexityRoot.Pulse.CreatedAt == nil {
 			break
@@ -920,6 +929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.PulseEvents(childComplexity, args["pulseId"].(uuid.UUID), args["after"].(*string)), true
+	case "Subscription.pulseState":
+		if e.ComplexityRoot.Subscription.PulseState == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_pulseState_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.PulseState(childComplexity, args["id"].(uuid.UUID)), true
 
 	case "Viewer.id":
 		if e.ComplexityRoot.Viewer.ID == nil {
@@ -1139,6 +1159,18 @@ type Subscription {
 
   """Every event, optionally filtered (admins only); resumable like pulseEvents."""
   events(filter: EventFilter, after: String): Event!
+
+  """
+  The pulse as it stands now, then its new state after each change (a
+  response, its closing). Conflated: under a burst intermediate states may be
+  skipped, but the last state sent is always the current one, and no state is
+  older than one already sent; a subscriber that reads slowly gets the latest
+  state when it reads, never SLOW_CONSUMER. Once a mutation has answered, the
+  next state this instance hands to a subscriber includes it. Visible to
+  every authenticated caller; ` + "`" + `responses` + "`" + ` inside it follow the usual rule (a
+  student sees only their own). NOT_FOUND if the pulse does not exist.
+  """
+  pulseState(id: UUID!): Pulse!
 }
 
 type Viewer {
@@ -1165,6 +1197,12 @@ type Pulse {
   createdAt: DateTime!
   closedAt: DateTime
   responseCount: Int!
+  """
+  How many responses gave each confidence, from 1 to 5 (always five numbers;
+  responses without a confidence are not counted here). Like responseCount,
+  it covers every response, whoever asks.
+  """
+  confidenceCounts: [Int!]!
   """Responses, oldest first. Students see only their own."""
   responses(first: Int = 50, after: String): PulseResponseConnection!
   """Same as eventsByAggregate(aggregateId: id)."""
@@ -1539,6 +1577,8 @@ func (ec *executionContext) childFields_Pulse(ctx context.Context, field graphql
 		return ec.fieldContext_Pulse_closedAt(ctx, field)
 	case "responseCount":
 		return ec.fieldContext_Pulse_responseCount(ctx, field)
+	case "confidenceCounts":
+		return ec.fieldContext_Pulse_confidenceCounts(ctx, field)
 	case "responses":
 		return ec.fieldContext_Pulse_responses(ctx, field)
 	case "events":
@@ -2062,6 +2102,20 @@ func (ec *executionContext) field_Subscription_pulseEvents_args(ctx context.Cont
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_pulseState_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3731,6 +3785,29 @@ func (ec *executionContext) fieldContext_Pulse_responseCount(_ context.Context, 
 	return graphql.NewScalarFieldContext("Pulse", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Pulse_confidenceCounts(ctx context.Context, field graphql.CollectedField, obj *store.Pulse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulse_confidenceCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfidenceCounts(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulse_confidenceCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulse", field, true, false, "Int")
+}
+
 func (ec *executionContext) _Pulse_responses(ctx context.Context, field graphql.CollectedField, obj *store.Pulse) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4770,6 +4847,50 @@ func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_pulseState(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_pulseState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().PulseState(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Pulse) graphql.Marshaler {
+			return ec.marshalNPulse2githubᚗcomᚋedupulseᚋedupulseᚑliveᚋinternalᚋstoreᚐPulse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_pulseState(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_pulseState_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7217,6 +7338,11 @@ func (ec *executionContext) _Pulse(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "confidenceCounts":
+			out.Values[i] = ec._Pulse_confidenceCounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "responses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -7670,6 +7796,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_myEvents(ctx, fields[0])
 	case "events":
 		return ec._Subscription_events(ctx, fields[0])
+	case "pulseState":
+		return ec._Subscription_pulseState(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -8297,6 +8425,35 @@ func (ec *executionContext) marshalNInt2uint16(ctx context.Context, sel ast.Sele
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInt642int64(ctx context.Context, v any) (int64, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
 	"github.com/edupulse/edupulse-live/internal/liveop"
+	"github.com/edupulse/edupulse-live/internal/store"
 )
 
 // Fan-out renders each event once per kind of subscriber instead of once
@@ -84,7 +85,11 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	}
 	doc, shareable := documentKey(rc)
 	t := &tap{out: make(chan event.Envelope, 1)}
-	render := next(context.WithValue(ctx, tapKey{}, t))
+	st := &stateTap{out: make(chan store.Pulse, 1)}
+	render := next(context.WithValue(context.WithValue(ctx, tapKey{}, t), stateTapKey{}, st))
+	if st.src != nil {
+		return x.renderStates(rc, actor, st, render)
+	}
 	if t.src == nil {
 		return render // the resolver refused: its error is in render
 	}
@@ -151,18 +156,21 @@ func tapped(ctx context.Context, sub *live.Subscription) <-chan event.Envelope {
 // the document, the operation's name and the variables used below the root
 // field. false when the selection reaches a viewer-relative field.
 func documentKey(rc *graphql.OperationContext) ([sha256.Size]byte, bool) {
+	sum, relative, ok := documentDigest(rc)
+	return sum, ok && !relative
+}
+
+// documentDigest is documentKey's digest, and whether the selection reaches
+// a viewer-relative field; false when it cannot be digested.
+func documentDigest(rc *graphql.OperationContext) (sum [sha256.Size]byte, relative, ok bool) {
 	vars := map[string]bool{}
-	shareable := true
 	for _, sel := range rc.Operation.SelectionSet {
 		f, ok := sel.(*ast.Field)
 		if !ok {
-			return [sha256.Size]byte{}, false // a fragment at the root: rare, not worth the walk
+			return [sha256.Size]byte{}, false, false // a fragment at the root: rare, not worth the walk
 		}
 		directiveVars(f.Directives, vars)
-		walkSelection(f.SelectionSet, vars, &shareable, map[string]bool{})
-	}
-	if !shareable {
-		return [sha256.Size]byte{}, false
+		walkSelection(f.SelectionSet, vars, &relative, map[string]bool{})
 	}
 	h := sha256.New()
 	h.Write([]byte(rc.RawQuery))
@@ -176,43 +184,40 @@ func documentKey(rc *graphql.OperationContext) ([sha256.Size]byte, bool) {
 	for _, name := range names {
 		v, err := json.Marshal(rc.Variables[name])
 		if err != nil {
-			return [sha256.Size]byte{}, false
+			return [sha256.Size]byte{}, false, false
 		}
 		h.Write([]byte{0})
 		h.Write([]byte(name))
 		h.Write([]byte{0})
 		h.Write(v)
 	}
-	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
-	return sum, true
+	return sum, relative, true
 }
 
-func walkSelection(set ast.SelectionSet, vars map[string]bool, shareable *bool, seen map[string]bool) {
+// walkSelection collects the variables the selection uses, and sets
+// relative when it reaches a viewer-relative field.
+func walkSelection(set ast.SelectionSet, vars map[string]bool, relative *bool, seen map[string]bool) {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.ObjectDefinition != nil && viewerRelativeFields[s.ObjectDefinition.Name+"."+s.Name] {
-				*shareable = false
-				return
+				*relative = true
 			}
 			for _, a := range s.Arguments {
 				valueVars(a.Value, vars)
 			}
 			directiveVars(s.Directives, vars)
-			walkSelection(s.SelectionSet, vars, shareable, seen)
+			walkSelection(s.SelectionSet, vars, relative, seen)
 		case *ast.InlineFragment:
 			directiveVars(s.Directives, vars)
-			walkSelection(s.SelectionSet, vars, shareable, seen)
+			walkSelection(s.SelectionSet, vars, relative, seen)
 		case *ast.FragmentSpread:
 			directiveVars(s.Directives, vars)
 			if s.Definition != nil && !seen[s.Name] {
 				seen[s.Name] = true
-				walkSelection(s.Definition.SelectionSet, vars, shareable, seen)
+				walkSelection(s.Definition.SelectionSet, vars, relative, seen)
 			}
-		}
-		if !*shareable {
-			return
 		}
 	}
 }
@@ -242,6 +247,9 @@ type renderKey struct {
 	role     auth.Role
 	event    uuid.UUID
 	position int64
+	// viewer is set when the rendering is the viewer's own (a pulse state
+	// whose selection reaches a viewer-relative field).
+	viewer uuid.UUID
 }
 
 // renderCache holds recent renderings, each made once: concurrent

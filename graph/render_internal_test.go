@@ -28,7 +28,7 @@ LearningPulseCreated.pulse LearningPulseCreated.pulseId LearningPulseCreated.tea
 LearningPulseResponded.pulseId LearningPulseResponded.response LearningPulseResponded.responseId LearningPulseResponded.studentId
 LessonPublished.lessonId LessonPublished.teacherId
 PaymentProcessed.orderTotalCents PaymentProcessed.payerId PaymentProcessed.paymentId
-Pulse.closedAt Pulse.createdAt Pulse.description Pulse.dueDate Pulse.id Pulse.responseCount Pulse.teacherId Pulse.title
+Pulse.closedAt Pulse.confidenceCounts Pulse.createdAt Pulse.description Pulse.dueDate Pulse.id Pulse.responseCount Pulse.teacherId Pulse.title
 PulseResponse.answer PulseResponse.confidence PulseResponse.createdAt PulseResponse.id PulseResponse.pulseId PulseResponse.studentId
 QuizSubmitted.quizId QuizSubmitted.scorePercentage QuizSubmitted.studentId
 `

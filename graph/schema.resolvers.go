@@ -179,6 +179,10 @@ func (r *subscriptionResolver) Events(ctx context.Context, filter *model.EventFi
 	})
 }
 
+func (r *subscriptionResolver) PulseState(ctx context.Context, id uuid.UUID) (<-chan store.Pulse, error) {
+	return r.pulseState(ctx, id)
+}
+
 func (r *Resolver) Event() EventResolver { return &eventResolver{r} }
 
 func (r *Resolver) LearningPulseCreated() LearningPulseCreatedResolver {

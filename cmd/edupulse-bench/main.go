@@ -17,6 +17,9 @@
 //	writes   createPulse and respondToPulse over HTTP at 16 and 64 clients,
 //	         next to pgbench running the same SQL transaction
 //	burst    500 students answer within 1 s; one teacher subscribed
+//	burst-closed  500 students answer as fast as 64 clients in a closed
+//	         loop get answers; one teacher subscribed
+//	pulsestate    the same with 200 pulseState subscribers: staleness
 //	fanout   1,000 subscribers × 20 events/s and 10,000 × 2/s, next to a
 //	         bare gorilla/websocket broadcast server sending the same bytes
 //	sse      1,000 × 20/s over websockets and over GraphQL over SSE, side
@@ -97,6 +100,9 @@ type options struct {
 	burst     int
 	burstWin  time.Duration
 	senders   int
+	hotN      int
+	hotC      int
+	hotStates int
 	fanout    string
 	sse       string
 	fanDur    time.Duration
@@ -117,6 +123,8 @@ var quickValues = map[string]string{
 	"write-rounds":    "1",
 	"warmup":          "500ms",
 	"burst-students":  "200",
+	"hot-students":    "200",
+	"hot-states":      "50",
 	"fanout":          "200x20,1000x2",
 	"fanout-duration": "3s",
 	"sse-fanout":      "200x20",
@@ -132,7 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "a ~1-minute smoke run: smaller defaults for every size not given")
 	fs.StringVar(&o.out, "out", "bench/results", "directory of latest.md and latest.jsonl (empty: do not write)")
 	fs.StringVar(&o.bin, "bin", "", "the edupulse binary (default: go build ./cmd/edupulse into a temporary directory)")
-	fs.StringVar(&o.only, "only", "writes,burst,fanout,sse,relay,resume,idle", "scenarios to run, comma-separated")
+	fs.StringVar(&o.only, "only", "writes,burst,burst-closed,pulsestate,fanout,sse,relay,resume,idle", "scenarios to run, comma-separated")
 	fs.StringVar(&o.clients, "write-clients", "16,64", "writes: concurrent clients, comma-separated")
 	fs.DurationVar(&o.writeDur, "write-duration", 5*time.Second, "writes: duration of each run (server and pgbench)")
 	fs.IntVar(&o.rounds, "write-rounds", 3, "writes: alternating rounds (server, pgbench, server, …) per case; the medians are reported")
@@ -140,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.burst, "burst-students", 500, "burst: students answering one pulse")
 	fs.DurationVar(&o.burstWin, "burst-window", time.Second, "burst: the answers are spread over this")
 	fs.IntVar(&o.senders, "burst-senders", 16, "burst: concurrent HTTP clients sending the answers")
+	fs.IntVar(&o.hotN, "hot-students", 500, "burst-closed, pulsestate: students answering one pulse")
+	fs.IntVar(&o.hotC, "hot-clients", 64, "burst-closed, pulsestate: concurrent HTTP clients, each sending its next answer when the last is acknowledged")
+	fs.IntVar(&o.hotStates, "hot-states", 200, "pulsestate: pulseState subscribers during the closed-loop burst")
 	fs.StringVar(&o.fanout, "fanout", "1000x20,10000x2", "fan-out cases: subscribers x events per second, comma-separated")
 	fs.StringVar(&o.sse, "sse-fanout", "1000x20", "sse: fan-out cases run over websocket and over SSE side by side")
 	fs.DurationVar(&o.fanDur, "fanout-duration", 10*time.Second, "fan-out: duration of each case (server and floor)")
@@ -280,6 +291,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"burst", func() error {
 			return scenario.Burst(ctx, env, scenario.BurstOptions{Students: o.burst, Window: o.burstWin, Senders: o.senders, Rounds: 3,
 				TargetP99: 100 * time.Millisecond})
+		}},
+		{"burst-closed", func() error {
+			return scenario.Hot(ctx, env, "burst-closed", scenario.HotOptions{Students: o.hotN, Clients: o.hotC, Rounds: 3,
+				TargetP99: 100 * time.Millisecond})
+		}},
+		{"pulsestate", func() error {
+			return scenario.Hot(ctx, env, "pulsestate", scenario.HotOptions{Students: o.hotN, Clients: o.hotC, States: o.hotStates,
+				Rounds: 3, TargetP99: 100 * time.Millisecond})
 		}},
 		{"fanout", func() error {
 			return scenario.Fanout(ctx, env, scenario.FanoutOptions{Cases: fanouts, Duration: o.fanDur, PerConn: o.perConn,

@@ -101,7 +101,13 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	stream := newStreamGate(b)
 	registerBusMetrics(reg, b, stream)
 
-	hub, err := live.New(ctx, st, live.Options{Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
+	// The hub reads through a pool of its own: writers queued on a hot
+	// pulse must not hold up the delivery of what was committed.
+	var tail live.Reader = st
+	if pg != nil {
+		tail = pg.Tail()
+	}
+	hub, err := live.New(ctx, tail, live.Options{Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +142,9 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 		}
 		logger.Info("trusted documents", "documents", trusted.Len(), "only", trusted.Only)
 	}
-	svc := app.New(st, app.OnCommit(rel.Wake))
+	// A write tells the hub the pulse state it left before it answers, so
+	// pulseState subscribers read their writes.
+	svc := app.New(st, app.OnCommit(rel.Wake), app.OnPulseState(hub.OfferPulseState))
 	sopts := server.Options{
 		GraphQL: graph.NewHandler(svc, graph.Options{
 			Logger:   logger,

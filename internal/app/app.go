@@ -26,6 +26,9 @@ type Service struct {
 	// committed is told after every successful write, so the outbox relay
 	// can publish at once instead of waiting for its next poll.
 	committed func()
+	// changed is told each pulse state a committed write produced, before
+	// the write answers (see OnPulseState).
+	changed func(store.PulseState)
 }
 
 // Option configures a Service.
@@ -37,9 +40,16 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // OnCommit registers a function called after each committed write.
 func OnCommit(f func()) Option { return func(s *Service) { s.committed = f } }
 
+// OnPulseState registers a function told, after each committed write to a
+// pulse and before the mutation answers, the pulse as that write left it.
+// The write holds the pulse's lock, so it knows that state exactly without
+// reading it back; live state subscribers then never get, after the
+// answer, a state that misses it.
+func OnPulseState(f func(store.PulseState)) Option { return func(s *Service) { s.changed = f } }
+
 // New returns a Service.
 func New(st store.Store, opts ...Option) *Service {
-	s := &Service{store: st, now: time.Now, committed: func() {}}
+	s := &Service{store: st, now: time.Now, committed: func() {}, changed: func(store.PulseState) {}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -69,6 +69,7 @@ func (s *Service) CreatePulse(ctx context.Context, in CreatePulseInput) (store.P
 	if replayed {
 		return s.replayPulse(ctx, out)
 	}
+	s.changed(store.PulseState{Pulse: p, Version: ev.Version})
 	return p, ev, nil
 }
 
@@ -105,6 +106,7 @@ func (s *Service) RespondToPulse(ctx context.Context, in RespondInput) (store.Re
 	now := event.Timestamp(s.now())
 	r := store.Response{ID: newID(), PulseID: in.PulseID, StudentID: a.ID, Answer: answer, Confidence: in.Confidence, CreatedAt: now}
 	ev := event.New(event.LearningPulseResponded{PulseID: in.PulseID, StudentID: a.ID, ResponseID: r.ID}, meta(ctx, a), now)
+	var after store.PulseState
 	out, replayed, err := s.write(ctx, idem, func(ctx context.Context, tx store.Tx) (store.Outcome, error) {
 		p, version, err := tx.LockPulse(ctx, in.PulseID)
 		if err != nil {
@@ -117,6 +119,10 @@ func (s *Service) RespondToPulse(ctx context.Context, in RespondInput) (store.Re
 			return store.Outcome{}, err
 		}
 		r.Seq = ev.Version
+		// Read under the lock, so the row is the latest: counting r on it
+		// is what InsertResponse makes of it.
+		p.Count(r)
+		after = store.PulseState{Pulse: p, Version: ev.Version}
 		return outcome(r.ID, ev), tx.InsertResponse(ctx, r)
 	})
 	if err != nil {
@@ -128,6 +134,7 @@ func (s *Service) RespondToPulse(ctx context.Context, in RespondInput) (store.Re
 	if replayed {
 		return s.replayResponse(ctx, out)
 	}
+	s.changed(after)
 	return r, ev, nil
 }
 
@@ -183,6 +190,7 @@ func (s *Service) ClosePulse(ctx context.Context, in ClosePulseInput) (store.Pul
 	if replayed {
 		return s.replayPulse(ctx, out)
 	}
+	s.changed(store.PulseState{Pulse: closed, Version: ev.Version})
 	return closed, ev, nil
 }
 

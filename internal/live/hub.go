@@ -32,6 +32,7 @@ type Reader interface {
 	Event(ctx context.Context, id uuid.UUID) (event.Envelope, error)
 	PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Pulse, error)
 	ResponsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.Response, error)
+	PulseStates(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.PulseState, error)
 }
 
 // Options tune a Hub; zero values take the defaults.
@@ -56,6 +57,7 @@ type Hub struct {
 	log    *slog.Logger
 	shared *Shared
 	m      *Metrics
+	states *states
 
 	// ingest serialises Deliver and the store sync, so events are handed
 	// out strictly in position order.
@@ -85,7 +87,7 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live: %w", err)
 	}
-	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics,
+	return &Hub{r: r, opts: o, log: o.Logger, shared: newShared(4096), m: o.Metrics, states: newStates(r, o.Logger),
 		wake: make(chan struct{}, 1), head: head, subs: map[*Subscription]struct{}{}}, nil
 }
 
@@ -214,6 +216,7 @@ func (h *Hub) catchUp(ctx context.Context, to int64, announced *event.Envelope) 
 		for _, e := range evs {
 			h.fanOut(ctx, e)
 		}
+		h.states.seen(evs)
 	}
 	return nil
 }

@@ -76,9 +76,10 @@ type Options struct {
 	// (to be retried). OnLeader reports taking (true) and giving up (false,
 	// before the outbox is released) the outbox.
 	// OnPositioned, when set, is called (from the relay's goroutine; it
-	// must not block) after events were given positions while publishing
-	// was failing: the hub can serve them from the store at once instead
-	// of waiting for the bus. Wire it to (*live.Hub).Wake.
+	// must not block) after events were given positions, before they are
+	// published, and again while publishing fails: this instance's hub
+	// can serve them from the store at once instead of waiting for the
+	// bus's round trip. Wire it to (*live.Hub).Wake.
 	OnPositioned func()
 
 	OnPublished    func(entries []store.OutboxEntry)
@@ -301,6 +302,10 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 				}
 				continue
 			}
+			// Publishing and its acknowledgements take a round trip to the
+			// bus and the bus's own to the consumer: this instance's
+			// subscribers need not wait for them.
+			r.positioned()
 		}
 
 		// Claim the next batch while this one is published, but only after
@@ -403,6 +408,9 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		// An empty claim ahead sends the loop back to a plain claim, and to
 		// waiting when that is empty too.
 		batch = next.batch
+		if len(batch) > 0 {
+			r.positioned()
+		}
 	}
 }
 

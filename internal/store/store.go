@@ -61,6 +61,30 @@ type Pulse struct {
 	CreatedAt     time.Time
 	ClosedAt      *time.Time
 	ResponseCount int
+	// Confidences[c-1] is how many responses gave confidence c (1 to
+	// 5); a response without one is counted in ResponseCount only. Kept on
+	// the row by the unit of work that inserts the response.
+	Confidences [5]int
+}
+
+// ConfidenceCounts is Confidences as a list (GraphQL's confidenceCounts).
+func (p Pulse) ConfidenceCounts() []int { return p.Confidences[:] }
+
+// Count records r on p as InsertResponse records it on the pulse's row:
+// what a unit of work holding the pulse's lock knows the row becomes.
+func (p *Pulse) Count(r Response) {
+	p.ResponseCount++
+	if c := r.Confidence; c != nil && *c >= 1 && *c <= 5 {
+		p.Confidences[*c-1]++
+	}
+}
+
+// PulseState is a pulse as of one version of its aggregate: the row and
+// the version read together, from one snapshot, so that a newer version
+// is never an older row.
+type PulseState struct {
+	Pulse   Pulse
+	Version int64
 }
 
 // Response is one student's answer to a pulse.
@@ -108,7 +132,8 @@ type Tx interface {
 	// ClosePulse sets closed_at on a pulse that is open; ErrConflict if it
 	// was already closed.
 	ClosePulse(ctx context.Context, id uuid.UUID, at time.Time) error
-	// InsertResponse inserts a response and counts it on its pulse;
+	// InsertResponse inserts a response and counts it on its pulse (its
+	// response count and its confidence's count, as Pulse.Count does);
 	// ErrConflict when the student already answered this pulse.
 	InsertResponse(ctx context.Context, r Response) error
 	// EraseActor irreversibly replaces the personal text the actor left
@@ -154,6 +179,9 @@ type ResponseFilter struct {
 type Reader interface {
 	Pulse(ctx context.Context, id uuid.UUID) (Pulse, error)
 	PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Pulse, error)
+	// PulseStates reads pulses with their aggregate's version, each row and
+	// version from one snapshot; missing ids are absent from the map.
+	PulseStates(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]PulseState, error)
 	ListPulses(ctx context.Context, f PulseFilter) ([]Pulse, error)
 	ListResponses(ctx context.Context, f ResponseFilter) ([]Response, error)
 	ResponsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Response, error)

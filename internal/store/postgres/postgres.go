@@ -28,6 +28,8 @@ import (
 // Store is the PostgreSQL backend.
 type Store struct {
 	pool *pgxpool.Pool
+	// tail is the live fan-out's own small pool (see Tail); nil in a Tail.
+	tail *pgxpool.Pool
 	// outboxConfig opens the dedicated connection that holds the relay's
 	// leader lock; it is kept out of the pool so the lock lives exactly as
 	// long as that connection.
@@ -78,7 +80,28 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
 	}
-	return &Store{pool: pool, outboxConfig: cfg.ConnConfig.Copy(), retry: defaultRetry}, nil
+	tcfg := cfg.Copy()
+	tcfg.MaxConns, tcfg.MinConns = TailConns, 1
+	tail, err := pgxpool.NewWithConfig(ctx, tcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
+	}
+	return &Store{pool: pool, tail: tail, outboxConfig: cfg.ConnConfig.Copy(), retry: defaultRetry}, nil
+}
+
+// TailConns is the size of the live fan-out's pool.
+const TailConns = 4
+
+// Tail is the store as the live fan-out reads it: the same database
+// through a small pool of its own. Writers queued on a hot pulse's lock
+// hold every connection of the main pool while they wait (a class
+// answering at once is 64 of them against 16 connections), and the hub's
+// reads of what was just committed waited behind them: that wait, not
+// the reads, was most of the delay from an answer to its delivery. Use it
+// for reading only; closing the Store closes it.
+func (s *Store) Tail() *Store {
+	return &Store{pool: s.tail, outboxConfig: s.outboxConfig, retry: s.retry}
 }
 
 // Migrate applies the embedded migrations. Concurrent callers (several
@@ -118,7 +141,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.pool.Close()
+	if s.tail != nil {
+		s.tail.Close()
+	}
+}
 
 // Pool exposes the pool to benchmarks and tests in this module.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

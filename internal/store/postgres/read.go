@@ -26,10 +26,17 @@ func limit(n int) int {
 	return n
 }
 
-const pulseColumns = `id, teacher_id, title, description, due_date, created_at, closed_at, response_count`
+const pulseColumns = `id, teacher_id, title, description, due_date, created_at, closed_at, response_count,
+	confidence_1, confidence_2, confidence_3, confidence_4, confidence_5`
+
+func pulseFields(p *store.Pulse) []any {
+	c := &p.Confidences
+	return []any{&p.ID, &p.TeacherID, &p.Title, &p.Description, &p.DueDate, &p.CreatedAt, &p.ClosedAt, &p.ResponseCount,
+		&c[0], &c[1], &c[2], &c[3], &c[4]}
+}
 
 func scanPulse(row pgx.Row, p *store.Pulse) error {
-	return row.Scan(&p.ID, &p.TeacherID, &p.Title, &p.Description, &p.DueDate, &p.CreatedAt, &p.ClosedAt, &p.ResponseCount)
+	return row.Scan(pulseFields(p)...)
 }
 
 func (s *Store) Pulse(ctx context.Context, id uuid.UUID) (store.Pulse, error) {
@@ -45,8 +52,25 @@ func (s *Store) PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	}
 	out := make(map[uuid.UUID]store.Pulse, len(ids))
 	var p store.Pulse
-	_, err = pgx.ForEachRow(rows, []any{&p.ID, &p.TeacherID, &p.Title, &p.Description, &p.DueDate, &p.CreatedAt, &p.ClosedAt, &p.ResponseCount},
+	_, err = pgx.ForEachRow(rows, pulseFields(&p),
 		func() error { out[p.ID] = utc(p); p = store.Pulse{}; return nil })
+	return out, translate(err)
+}
+
+// PulseStates reads each row and its aggregate's version in one statement:
+// one snapshot, in which the unit of work that moved the version also
+// moved the row.
+func (s *Store) PulseStates(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.PulseState, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+pulseColumns+`,
+			coalesce((SELECT a.version FROM aggregates a WHERE a.id = pulses.id AND a.type = $2), 0)
+		FROM pulses WHERE id = ANY($1)`, ids, event.AggregatePulse)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[uuid.UUID]store.PulseState, len(ids))
+	var st store.PulseState
+	_, err = pgx.ForEachRow(rows, append(pulseFields(&st.Pulse), &st.Version),
+		func() error { st.Pulse = utc(st.Pulse); out[st.Pulse.ID] = st; st = store.PulseState{}; return nil })
 	return out, translate(err)
 }
 

@@ -216,7 +216,7 @@ func (w *writeTx) LockPulse(ctx context.Context, id uuid.UUID) (store.Pulse, int
 		id, event.AggregatePulse).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&version) })
 	err := w.flush(ctx)
-	return p, version, err
+	return utc(p), version, err
 }
 
 func (w *writeTx) ClosePulse(_ context.Context, id uuid.UUID, at time.Time) error {
@@ -245,7 +245,15 @@ func (w *writeTx) EraseActor(ctx context.Context, actorID uuid.UUID) (int, error
 func (w *writeTx) InsertResponse(_ context.Context, r store.Response) error {
 	w.batch.Queue(`INSERT INTO pulse_responses (id, pulse_id, student_id, answer, confidence, created_at, seq)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.PulseID, r.StudentID, r.Answer, r.Confidence, r.CreatedAt, r.Seq)
-	w.batch.Queue(`UPDATE pulses SET response_count = response_count + 1 WHERE id = $1`, r.PulseID)
+	// One statement for every confidence (and none), so that it is prepared
+	// once: each column adds 1 only when it is the response's.
+	w.batch.Queue(`UPDATE pulses SET response_count = response_count + 1,
+		confidence_1 = confidence_1 + (CASE WHEN $2::int = 1 THEN 1 ELSE 0 END),
+		confidence_2 = confidence_2 + (CASE WHEN $2::int = 2 THEN 1 ELSE 0 END),
+		confidence_3 = confidence_3 + (CASE WHEN $2::int = 3 THEN 1 ELSE 0 END),
+		confidence_4 = confidence_4 + (CASE WHEN $2::int = 4 THEN 1 ELSE 0 END),
+		confidence_5 = confidence_5 + (CASE WHEN $2::int = 5 THEN 1 ELSE 0 END)
+		WHERE id = $1`, r.PulseID, r.Confidence)
 	return nil
 }
 

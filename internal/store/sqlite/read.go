@@ -40,6 +40,37 @@ func (s *Store) PulsesByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]
 	return out, nil
 }
 
+// PulseStates reads each row and its aggregate's version in one statement:
+// one snapshot, in which the unit of work that moved the version also
+// moved the row.
+func (s *Store) PulseStates(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]store.PulseState, error) {
+	out := make(map[uuid.UUID]store.PulseState, len(ids))
+	err := s.byID(ctx, "pulse states", `SELECT `+pulseColumns+`,
+			coalesce((SELECT a.version FROM aggregates a WHERE a.id = pulses.id AND a.type = '`+string(event.AggregatePulse)+`'), 0)
+		FROM pulses WHERE id IN (SELECT value FROM json_each(?))`, ids,
+		func(rows *sql.Rows) error {
+			var version int64
+			p, err := scanPulse(withVersion{rows, &version})
+			if err != nil {
+				return err
+			}
+			out[p.ID] = store.PulseState{Pulse: p, Version: version}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// withVersion scans a pulse row followed by a version column.
+type withVersion struct {
+	row     scanner
+	version *int64
+}
+
+func (w withVersion) Scan(dest ...any) error { return w.row.Scan(append(dest, w.version)...) }
+
 func (s *Store) ListPulses(ctx context.Context, f store.PulseFilter) ([]store.Pulse, error) {
 	var (
 		where []string

@@ -20,12 +20,14 @@ type tx struct {
 	tx *sql.Tx
 }
 
-const pulseColumns = `id, teacher_id, title, description, due_date, created_at, closed_at, response_count`
+const pulseColumns = `id, teacher_id, title, description, due_date, created_at, closed_at, response_count,
+	confidence_1, confidence_2, confidence_3, confidence_4, confidence_5`
 
 func (t *tx) InsertPulse(ctx context.Context, p store.Pulse) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO pulses (`+pulseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	c := p.Confidences
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO pulses (`+pulseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.TeacherID, p.Title, nullString(p.Description), nullMillis(p.DueDate),
-		millis(p.CreatedAt), nullMillis(p.ClosedAt), p.ResponseCount)
+		millis(p.CreatedAt), nullMillis(p.ClosedAt), p.ResponseCount, c[0], c[1], c[2], c[3], c[4])
 	if err != nil {
 		return translate("insert pulse", err)
 	}
@@ -100,7 +102,11 @@ func (t *tx) InsertResponse(ctx context.Context, r store.Response) error {
 		return translate("insert response", err)
 	}
 	if _, err := t.tx.ExecContext(ctx,
-		`UPDATE pulses SET response_count = response_count + 1 WHERE id = ?`, r.PulseID); err != nil {
+		`UPDATE pulses SET response_count = response_count + 1,
+			confidence_1 = confidence_1 + (?2 IS 1), confidence_2 = confidence_2 + (?2 IS 2),
+			confidence_3 = confidence_3 + (?2 IS 3), confidence_4 = confidence_4 + (?2 IS 4),
+			confidence_5 = confidence_5 + (?2 IS 5)
+		 WHERE id = ?1`, r.PulseID, confidence); err != nil {
 		return translate("count response", err)
 	}
 	return nil
@@ -197,7 +203,9 @@ func scanPulse(row scanner) (store.Pulse, error) {
 		due, closed sql.NullInt64
 		created     int64
 	)
-	if err := row.Scan(&p.ID, &p.TeacherID, &p.Title, &desc, &due, &created, &closed, &p.ResponseCount); err != nil {
+	c := &p.Confidences
+	if err := row.Scan(&p.ID, &p.TeacherID, &p.Title, &desc, &due, &created, &closed, &p.ResponseCount,
+		&c[0], &c[1], &c[2], &c[3], &c[4]); err != nil {
 		return store.Pulse{}, err
 	}
 	if desc.Valid {

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		"PaymentAfterQuizOnItsID":        testPaymentAfterQuizOnItsID,
 		"AppendRefusesForeignEvents":     testAppendRefusesForeignEvents,
 		"OutboxTellsAggregatesApart":     testOutboxTellsAggregatesApart,
+		"ConfidenceCounts":               testConfidenceCounts,
+		"ConfidenceCountsRacingClose":    testConfidenceCountsRacingClose,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
