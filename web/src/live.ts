@@ -19,6 +19,7 @@ import {
   PulseEventsDocument,
   type PulseEventsSubscription,
   type PulseEventsSubscriptionVariables,
+  type TypedDocumentString,
 } from './gql/graphql';
 
 /** 4403: the server refused the token (contract §2). Never retried. */
@@ -171,6 +172,18 @@ export class LiveError extends Error {
 
 export const backoff = (retries: number) => Math.min(300 * 2 ** retries, 3000) + Math.random() * 300;
 
+/** Hands a transport's failure (not the server's errors) to onError with a code. */
+function reportFailure(err: unknown, onError: (message: string, code: string) => void): void {
+  if (isCloseEvent(err)) {
+    const code = err.code === CLOSE_FORBIDDEN ? 'FORBIDDEN' : `CLOSE_${err.code}`;
+    onError(`connection closed (${err.code}${err.reason ? ': ' + err.reason : ''})`, code);
+  } else if (err instanceof LiveError) {
+    onError(err.message, err.code);
+  } else {
+    onError(String(err), 'UNKNOWN');
+  }
+}
+
 export type PulseEvent = PulseEventsSubscription['pulseEvents'];
 
 export interface PulseFeedHandlers {
@@ -185,7 +198,14 @@ export interface PulseFeedHandlers {
  * `after` is always the cursor of the last event handed to onEvent.
  */
 export class PulseFeed {
+  /**
+   * The ids of the last SEEN_MAX events, oldest first (a Set keeps insertion
+   * order), so that a page open all day holds a bounded set. The server
+   * sends none twice, and a resubscription resumes after the last cursor:
+   * a repeat, if any, would be a recent event.
+   */
   private readonly seen = new Set<string>();
+  static readonly SEEN_MAX = 1000;
   private cursor: string | null;
   private variables: PulseEventsSubscriptionVariables | undefined;
   private byHash = false;
@@ -232,16 +252,8 @@ export class PulseFeed {
           if (result.data) this.accept(result.data.pulseEvents);
         },
         error: (err) => {
-          if (Array.isArray(err)) {
-            this.fail(err as GraphQLErrorShape[]);
-          } else if (isCloseEvent(err)) {
-            const code = err.code === CLOSE_FORBIDDEN ? 'FORBIDDEN' : `CLOSE_${err.code}`;
-            this.handlers.onError(`connection closed (${err.code}${err.reason ? ': ' + err.reason : ''})`, code);
-          } else if (err instanceof LiveError) {
-            this.handlers.onError(err.message, err.code);
-          } else {
-            this.handlers.onError(String(err), 'UNKNOWN');
-          }
+          if (Array.isArray(err)) this.fail(err as GraphQLErrorShape[]);
+          else reportFailure(err, this.handlers.onError);
         },
         complete: () => {},
       },
@@ -260,6 +272,9 @@ export class PulseFeed {
       return;
     }
     this.seen.add(event.id);
+    if (this.seen.size > PulseFeed.SEEN_MAX) {
+      this.seen.delete(this.seen.values().next().value as string);
+    }
     this.cursor = event.cursor;
     if (this.variables) this.variables.after = event.cursor;
     this.handlers.onEvent(event);
@@ -280,6 +295,72 @@ export class PulseFeed {
       const last = errors.find((e) => e.extensions?.code === 'SLOW_CONSUMER')?.extensions?.lastCursor;
       if (typeof last === 'string' && last !== '') this.cursor = last;
       this.slowConsumerRestarts++;
+      this.unsubscribe = undefined;
+      this.start();
+      return;
+    }
+    this.handlers.onError(describeErrors(errors), code);
+  }
+}
+
+export interface StateFeedHandlers<T> {
+  /** The latest state; never one older than a state already handed over. */
+  onState(state: T): void;
+  onError(message: string, code: string): void;
+}
+
+/**
+ * A subscription whose every message is the whole state (pulseState): no
+ * cursor to resume from, since after a reconnection the first message is
+ * the state as it stands.
+ */
+export class StateFeed<TResult, TVariables extends object> {
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+  private byHash = false;
+  /** States received. */
+  states = 0;
+
+  constructor(
+    private readonly client: Subscriber,
+    private readonly document: TypedDocumentString<TResult, TVariables>,
+    private readonly variables: TVariables,
+    private readonly handlers: StateFeedHandlers<TResult>,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const ref = documentRef(this.document);
+    this.byHash = sentByHash(ref);
+    this.unsubscribe = this.client.subscribe<TResult>(
+      { query: ref.query ?? '', extensions: ref.extensions, variables: { ...this.variables } as Record<string, unknown> },
+      {
+        next: (result) => {
+          if (result.errors?.length) this.fail(result.errors as GraphQLErrorShape[]);
+          else if (result.data) {
+            this.states++;
+            this.handlers.onState(result.data);
+          }
+        },
+        error: (err) => {
+          if (Array.isArray(err)) this.fail(err as GraphQLErrorShape[]);
+          else reportFailure(err, this.handlers.onError);
+        },
+        complete: () => {},
+      },
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private fail(errors: GraphQLErrorShape[]): void {
+    const code = errorCode(errors);
+    if (code === PERSISTED_QUERY_NOT_FOUND && this.byHash && !this.stopped) {
+      serverWantsTexts();
       this.unsubscribe = undefined;
       this.start();
       return;

@@ -99,6 +99,20 @@ export type PulseEventsSubscription = { pulseEvents: { id: string, cursor: strin
       | { __typename: 'QuizSubmitted' }
      } };
 
+export type PulseDashboardSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PulseDashboardSubscription = { pulseState: { id: string, title: string, closedAt: string | null, responseCount: number, confidenceCounts: Array<number> } };
+
+export type StudentPulseSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type StudentPulseSubscription = { pulseState: { id: string, title: string, closedAt: string | null, responseCount: number, responses: { edges: Array<{ node: { id: string, answer: string, confidence: number | null, createdAt: string } }> } } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -202,3 +216,34 @@ export const PulseEventsDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:3b0db3b07fa79a7366b9c381ebeb6c3e7dad7c3366f27823719e658e67495217"}) as unknown as TypedDocumentString<PulseEventsSubscription, PulseEventsSubscriptionVariables>;
+export const PulseDashboardDocument = new TypedDocumentString(`
+    subscription PulseDashboard($id: UUID!) {
+  pulseState(id: $id) {
+    id
+    title
+    closedAt
+    responseCount
+    confidenceCounts
+  }
+}
+    `, {"hash":"sha256:59928a58e5784b0d4c1ec0a0be727f64cf0239ddf0534c684d5cc58a5869a7bc"}) as unknown as TypedDocumentString<PulseDashboardSubscription, PulseDashboardSubscriptionVariables>;
+export const StudentPulseDocument = new TypedDocumentString(`
+    subscription StudentPulse($id: UUID!) {
+  pulseState(id: $id) {
+    id
+    title
+    closedAt
+    responseCount
+    responses(first: 1) {
+      edges {
+        node {
+          id
+          answer
+          confidence
+          createdAt
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:f8d3bd6a9b3b2f7116ffc97bf4948652f30fc146497beac03ec3fe28851e5b96"}) as unknown as TypedDocumentString<StudentPulseSubscription, StudentPulseSubscriptionVariables>;
