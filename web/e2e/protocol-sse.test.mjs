@@ -171,6 +171,16 @@ test('GraphQL over SSE: the graphql-sse client and raw streams against the serve
     }
   });
 
+  await t.test('errors while executing: a next carrying them, then complete', async () => {
+    const op = collect(sseClient(server, teacher), {
+      query: 'subscription($id: UUID!) { pulseState(id: $id) { id } }',
+      variables: { id: crypto.randomUUID() },
+    });
+    await within(op.done, 5000, 'pulseState of an unknown pulse');
+    assert.deepEqual(op.calls, ['next', 'complete']);
+    assert.equal(op.results[0].errors?.[0]?.extensions?.code, 'NOT_FOUND');
+  });
+
   await t.test('refused before the stream, with a status: the client reports it as an error', async () => {
     // A bad token: 401, as over HTTP.
     const bad = collect(sseClient(server, 'not.a.jwt'), { query: '{ viewer { id } }' });
