@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 var errNoHub = errors.New("live delivery is not configured")
@@ -39,19 +39,26 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if r.hub == nil {
 		return nil, errNoHub
 	}
-	sub, err := r.hub.Open(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
+	req := live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
 		var end *live.EndError
 		if errors.As(err, &end) {
-			transport.AddSubscriptionError(ctx, endError(end))
+			transport.FailSubscription(ctx, endError(end))
 		}
-	}})
+	}}
+	// A transport that offers it is told when the subscription has an
+	// event, instead of a goroutine waiting for one.
+	push := transport.PushFrom(ctx)
+	if push != nil {
+		req.Notify = push.Notify
+	}
+	sub, err := r.hub.Open(ctx, req)
 	if errors.Is(err, live.ErrUnknownCursor) {
 		return nil, &app.InputError{Field: "after", Message: live.ErrUnknownCursor.Error()}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return tapped(ctx, sub), nil
+	return tapped(ctx, sub, push), nil
 }
 
 // endError is the `error` message that ends a subscription, carrying the

@@ -26,7 +26,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
-	"github.com/edupulse/edupulse-live/internal/wsgorilla"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // instance is one running server, everything wired in order: store,
@@ -39,7 +39,7 @@ type instance struct {
 	devTokens map[string]string
 	hub       *live.Hub
 
-	sockets *wsgorilla.Registry
+	sockets *transport.Registry
 	// draining is set on shutdown, before the listener closes: readiness
 	// fails so that a load balancer stops sending requests here.
 	draining atomic.Bool
@@ -55,7 +55,7 @@ type instance struct {
 // and an instance restarted during a NATS outage must come up. What needs
 // the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
-	in := &instance{sockets: wsgorilla.NewRegistry(), failed: make(chan error, 1)}
+	in := &instance{sockets: transport.NewRegistry(), failed: make(chan error, 1)}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
 	}, func() float64 { return float64(in.sockets.Len()) }))
@@ -137,7 +137,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 			Logger:   logger,
 			Registry: reg,
 			Hub:      hub,
-			Websocket: &graph.WebsocketOptions{
+			Websocket: &transport.WebsocketOptions{
 				Tokens:         tokens,
 				AllowedOrigins: cfg.AllowedOrigins,
 				DevMode:        cfg.DevMode(),
@@ -242,7 +242,7 @@ func (in *instance) drain(ctx context.Context, period time.Duration) {
 // graphql-ws client answers by reconnecting, to another instance or to
 // this one once it is back.
 func (in *instance) closeSockets() {
-	in.sockets.CloseAll(wsgorilla.CloseServiceRestart, "server shutting down")
+	in.sockets.CloseAll(transport.CloseServiceRestart, "server shutting down")
 }
 
 // close stops the background work (the relay finishes its batch), then
