@@ -10,7 +10,7 @@ import (
 // at all. A worker can wait (a write to a slow client, up to the write
 // timeout; a store read while a subscription replays), hence a ceiling
 // far above the number of CPUs: the others keep going meanwhile.
-var workers = &pool{max: 256}
+var workers = &pool{max: 128}
 
 type pool struct {
 	max int

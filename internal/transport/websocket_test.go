@@ -789,3 +789,41 @@ func TestWebsocketClientThatStopsReadingIsDropped(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return e.reg.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
 }
+
+// TestWebsocketInitContext: the connection_init payload reaches the
+// InitContext hook once, after the token is accepted, and the context it
+// returns is the parent of the connection's operations.
+func TestWebsocketInitContext(t *testing.T) {
+	t.Parallel()
+	type traceKey struct{}
+	var calls atomic.Int64
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) {
+		o.InitContext = func(ctx context.Context, payload map[string]any) context.Context {
+			calls.Add(1)
+			tp, _ := payload["traceparent"].(string)
+			return context.WithValue(ctx, traceKey{}, tp)
+		}
+	})
+	var seen atomic.Value
+	e.ts.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if tp, ok := ctx.Value(traceKey{}).(string); ok {
+			seen.Store(tp)
+		}
+		return next(ctx)
+	})
+	e.start(t, nil)
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	c := e.dial(t, transportWS)
+	c.init(map[string]any{"Authorization": "Bearer " + e.token(t, time.Hour), "traceparent": tp})
+	c.expect("connection_ack", "")
+	c.subscribe("1", nameSubscription)
+	require.Eventually(t, func() bool { return seen.Load() != nil }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, tp, seen.Load())
+	require.EqualValues(t, 1, calls.Load())
+
+	// A refused token never reaches it.
+	bad := e.dial(t, transportWS)
+	bad.init(map[string]any{"Authorization": "Bearer x.y.z"})
+	require.Equal(t, 4403, bad.closed(5*time.Second).Code)
+	require.EqualValues(t, 1, calls.Load())
+}

@@ -53,31 +53,50 @@ func (c *wsConn) queue(f frame) {
 }
 
 func (c *wsConn) queueLocked(f frame) {
-	if c.closed || (c.closeSent && f.kind != frameClose) {
-		return
-	}
-	c.out = append(c.out, f)
-	if !c.flushing {
-		c.flushing = true
+	if c.enqueueLocked(f) {
 		workers.submit(c.flush)
 	}
 }
 
+// enqueueLocked queues f and reports whether the caller is to flush: the
+// queue had no flusher.
+func (c *wsConn) enqueueLocked(f frame) bool {
+	if c.closed || (c.closeSent && f.kind != frameClose) {
+		return false
+	}
+	c.out = append(c.out, f)
+	if c.flushing {
+		return false
+	}
+	c.flushing = true
+	return true
+}
+
 // queueNext sends a response of op, unless op has ended meanwhile.
 func (c *wsConn) queueNext(op *operation, resp *graphql.Response) {
+	if c.enqueueNext(op, resp) {
+		workers.submit(c.flush)
+	}
+}
+
+// enqueueNext queues a response of op, and reports whether the caller is
+// to flush: a worker that has just rendered a response writes it itself,
+// rather than handing the write to another.
+func (c *wsConn) enqueueNext(op *operation, resp *graphql.Response) bool {
 	payload := op.hooks.takeShared(resp)
 	if payload == nil {
 		var err error
 		if payload, err = json.Marshal(resp); err != nil {
 			FailSubscription(op.ctx, &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": codeInternal}})
-			return
+			return false
 		}
 	}
 	c.mu.Lock()
-	if c.ops[op.id] == op {
-		c.queueLocked(frame{kind: frameNext, id: op.id, payload: payload})
+	defer c.mu.Unlock()
+	if c.ops[op.id] != op {
+		return false
 	}
-	c.mu.Unlock()
+	return c.enqueueLocked(frame{kind: frameNext, id: op.id, payload: payload})
 }
 
 // queueError ends an operation refused before it ran.

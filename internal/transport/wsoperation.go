@@ -210,6 +210,12 @@ func (op *operation) deliverSome() bool {
 		return false // dispatch notifies once it is
 	}
 	ready, _ := op.hooks.push.attached()
+	flush := false
+	defer func() {
+		if flush {
+			op.c.flush()
+		}
+	}()
 	for range deliverBatch {
 		if op.ended.Load() || op.c.stall(op) || !ready() {
 			return false
@@ -219,7 +225,9 @@ func (op *operation) deliverSome() bool {
 			op.finish()
 			return false
 		}
-		op.c.queueNext(op, resp)
+		if op.c.enqueueNext(op, resp) {
+			flush = true
+		}
 	}
 	return true
 }
