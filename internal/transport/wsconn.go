@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -91,6 +92,16 @@ func newConn(t *Websocket, ws *websocket.Conn, exec graphql.GraphExecutor, ctx c
 // order until the socket closes, then tears the connection down.
 func (c *wsConn) read() {
 	defer c.teardown()
+	defer func() {
+		// A panic that escaped the executor's own recovery (an extension
+		// checking a document, say) ends this connection, not the process.
+		if v := recover(); v != nil {
+			c.t.opts.Logger.ErrorContext(c.logCtx, "websocket connection panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			_ = c.ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "internal error"),
+				time.Now().Add(c.t.opts.WriteTimeout))
+		}
+	}()
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
