@@ -1,16 +1,20 @@
 package transport
 
 import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 )
 
 // workers runs the work of every connection: calling response handlers,
 // writing frames, starting operations. A worker lives while there is work
 // queued and exits when there is none, so an idle server holds no worker
-// at all. A worker can wait (a write to a slow client, up to the write
-// timeout; a store read while a subscription replays), hence a ceiling
-// far above the number of CPUs: the others keep going meanwhile.
-var workers = &pool{max: 128}
+// at all. Every worker is busy, so a task queued is given a worker of its
+// own when there is room: a worker can wait (a write to a client that
+// does not read, up to the write timeout; a store read while a
+// subscription replays), and the tasks behind it must not.
+var workers = &pool{max: 1024}
 
 type pool struct {
 	max int
@@ -25,9 +29,7 @@ type pool struct {
 func (p *pool) submit(f func()) {
 	p.mu.Lock()
 	p.queue = append(p.queue, f)
-	// One more worker while there is more work queued than workers: a
-	// burst spreads over many, a trickle keeps to one.
-	spawn := p.running < p.max && len(p.queue)-p.head > p.running
+	spawn := p.running < p.max
 	if spawn {
 		p.running++
 	}
@@ -53,6 +55,18 @@ func (p *pool) work() {
 		p.queue[p.head] = nil
 		p.head++
 		p.mu.Unlock()
-		f()
+		run(f)
 	}
+}
+
+// run runs a task; a panic in it is logged and ends the task only. The
+// tasks that call into the executor recover on their own, with the
+// operation's context; this is the last resort.
+func run(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("transport: a task panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	f()
 }

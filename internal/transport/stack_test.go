@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -63,11 +64,19 @@ type stack struct {
 
 func newStack(t testing.TB, tweak func(*transport.WebsocketOptions)) *stack {
 	t.Helper()
+	return newStackWith(t, tweak, live.Options{}, nil)
+}
+
+// newStackWith is newStack with the hub's options and, if set, a listener
+// of the test's.
+func newStackWith(t testing.TB, tweak func(*transport.WebsocketOptions), hubOpts live.Options, ln net.Listener) *stack {
+	t.Helper()
 	st := openSQLite(t)
 	tokens, err := auth.NewTokens(secret)
 	require.NoError(t, err)
 	ctx, stop := context.WithCancel(context.Background())
-	hub, err := live.New(ctx, st, live.Options{SyncInterval: 20 * time.Millisecond})
+	hubOpts.SyncInterval = 20 * time.Millisecond
+	hub, err := live.New(ctx, st, hubOpts)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hub.Run(ctx) }()
@@ -84,7 +93,12 @@ func newStack(t testing.TB, tweak func(*transport.WebsocketOptions)) *stack {
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = rel.Run(ctx) }()
 	h := graph.NewHandler(app.New(st, app.OnCommit(rel.Wake)), graph.Options{Logger: log, Hub: hub, Websocket: o})
-	srv := httptest.NewServer(server.New(server.Options{GraphQL: h, Schema: edupulse.Schema, Tokens: tokens, Logger: log}))
+	srv := httptest.NewUnstartedServer(server.New(server.Options{GraphQL: h, Schema: edupulse.Schema, Tokens: tokens, Logger: log}))
+	if ln != nil {
+		_ = srv.Listener.Close()
+		srv.Listener = ln
+	}
+	srv.Start()
 	t.Cleanup(func() {
 		reg.CloseAll(websocket.CloseGoingAway, "test over")
 		srv.Close()
@@ -328,4 +342,83 @@ func nestedFragments(n int, leaf string) string {
 	}
 	fmt.Fprintf(&b, "{ ...F%d }", n-1)
 	return b.String()
+}
+
+// TestWebsocketSlowConsumer: a subscriber that does not read falls behind
+// the socket, then the connection's queue, then its hub queue, and is cut
+// off with an `error` carrying SLOW_CONSUMER and the cursor to resume
+// from, after every event before it and with no `complete`; the other
+// subscribers are not held back.
+func TestWebsocketSlowConsumer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := newStackWith(t, func(o *transport.WebsocketOptions) { o.WriteTimeout = 20 * time.Second }, live.Options{Buffer: 4}, smallBuffers{ln})
+	teacher := newActor(auth.RoleTeacher)
+
+	conn, _, err := dialWS(s.url, transportWS.name, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+		require.NoError(t, tc.SetReadBuffer(2048))
+	}
+	slow := &wsClient{t: t, c: conn, proto: transportWS}
+	slow.init(map[string]any{"Authorization": "Bearer " + s.token(t, newActor(auth.RoleAdmin))})
+	_, ack, err := conn.ReadMessage()
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"connection_ack"}`, string(ack))
+	slow.subscribe("slow", `subscription { events { id cursor type payload { __typename } } }`)
+	fast := s.connect(t, transportWS, newActor(auth.RoleAdmin))
+	fast.subscribe("fast", `subscription { events { id } }`)
+	require.Eventually(t, func() bool { return s.hub.Subscriptions() == 2 }, 5*time.Second, 10*time.Millisecond)
+
+	const n = 100
+	for i := range n {
+		s.post(t, teacher, createPulse, map[string]any{"t": fmt.Sprintf("pulse %d %s", i, strings.Repeat("x", 150))})
+		fast.expect("next", "fast")
+	}
+	require.Eventually(t, func() bool { return s.hub.Subscriptions() == 1 }, 10*time.Second, 10*time.Millisecond, "the slow one is cut off")
+
+	// Now the slow one reads: the events it was sent, then the error.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	delivered := 0
+	var last string
+	for {
+		_, data, err := conn.ReadMessage()
+		require.NoError(t, err)
+		var m wsMsg
+		require.NoError(t, json.Unmarshal(data, &m))
+		if m.Type == "ping" {
+			continue
+		}
+		if m.Type == "next" {
+			delivered++
+			var p struct {
+				Data struct {
+					Events struct {
+						Cursor string `json:"cursor"`
+					} `json:"events"`
+				} `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(m.Payload, &p))
+			last = p.Data.Events.Cursor
+			continue
+		}
+		require.Equal(t, "error", m.Type, "payload %s", m.Payload)
+		errs := errorsOf(t, m.Payload)
+		require.Equal(t, graph.CodeSlowConsumer, errs[0].Extensions["code"])
+		require.Equal(t, last, errs[0].Extensions["lastCursor"], "resume after the last event delivered")
+		break
+	}
+	require.Less(t, delivered, n)
+	t.Logf("%d events delivered before the cut-off", delivered)
+	slow.c = conn
+	_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			break
+		}
+		require.NotContains(t, string(data), `"complete"`, "no complete after the error")
+	}
 }

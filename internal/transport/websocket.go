@@ -147,7 +147,7 @@ func NewWebsocket(o WebsocketOptions) *Websocket {
 		WriteBufferPool: writeBuffers,
 		// Clients send a few small messages (init, subscribe, pong); the
 		// read buffer stays with the connection for its lifetime.
-		ReadBufferSize: 1024,
+		ReadBufferSize: 512,
 		// A refused handshake is answered here, with 400 and a line of
 		// text, like gqlgen's.
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -35,8 +36,9 @@ const (
 )
 
 // wsConn is one websocket connection. Its reader (read) is its only
-// goroutine; everything else it does runs on the shared workers or the
-// transport's clock, under mu.
+// goroutine; everything else it does runs on the shared workers (one turn
+// at a time for its messages, one for its writes) or the transport's
+// clock, under mu.
 type wsConn struct {
 	t      *Websocket
 	ws     *websocket.Conn
@@ -45,7 +47,8 @@ type wsConn struct {
 	done   chan struct{} // closed once the connection is gone
 
 	// ctx is the parent of the connection's operations: the upgrade
-	// request's values, then the actor. Only the reader touches it.
+	// request's values, then the actor. Only the inbox's taker (take)
+	// touches it.
 	ctx    context.Context
 	cancel context.CancelFunc
 	// logCtx is the upgrade request's context, for logging from anywhere.
@@ -66,6 +69,10 @@ type wsConn struct {
 	// Operations, by id, and how many of them are subscriptions.
 	ops  map[string]*operation
 	subs int
+	// The client's messages not yet taken (take), in order.
+	inbox     [][]byte
+	taking    bool
+	inboxRoom chan struct{}
 	// Delivery (wsdelivery.go).
 	out      []frame
 	flushing bool
@@ -87,25 +94,94 @@ func newConn(t *Websocket, ws *websocket.Conn, exec graphql.GraphExecutor, ctx c
 	return c
 }
 
-// read is the connection's goroutine: it takes the client's messages in
-// order until the socket closes, then tears the connection down.
+// read is the connection's goroutine: it reads the client's messages
+// until the socket closes, then tears the connection down.
 func (c *wsConn) read() {
 	defer c.teardown()
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			// A peer that went away, or the answer to our close frame.
-			c.t.opts.Logger.DebugContext(c.ctx, "websocket closed", "error", err)
+			c.t.opts.Logger.DebugContext(c.logCtx, "websocket closed", "error", err)
 			return
 		}
 		if c.closing() {
 			continue // RFC 6455 §1.4: wait for the close frame, ignore the rest
 		}
-		if c.legacy {
-			c.receiveLegacy(data)
-		} else {
-			c.receive(data)
+		if wait := c.hand(data); wait != nil {
+			<-wait // a client sending faster than its messages are taken
 		}
+	}
+}
+
+// maxInbox is how many client messages may wait to be taken before the
+// reader stops reading.
+const maxInbox = 32
+
+// hand passes a client message to the connection's turn on the workers,
+// which takes messages one at a time, in order: the reader only reads, so
+// its stack stays that of a blocked read (parsing and validating a
+// document, verifying a token, run deeper). It returns a channel to wait
+// on when the inbox is full.
+func (c *wsConn) hand(data []byte) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inbox = append(c.inbox, data)
+	if !c.taking {
+		c.taking = true
+		workers.submit(c.take)
+	}
+	if len(c.inbox) < maxInbox {
+		return nil
+	}
+	if c.inboxRoom == nil {
+		c.inboxRoom = make(chan struct{})
+	}
+	return c.inboxRoom
+}
+
+// take handles the inbox's messages until it is empty.
+func (c *wsConn) take() {
+	for {
+		c.mu.Lock()
+		if len(c.inbox) == 0 || c.closed {
+			c.inbox, c.taking = nil, false
+			if c.inboxRoom != nil {
+				close(c.inboxRoom)
+				c.inboxRoom = nil
+			}
+			c.mu.Unlock()
+			return
+		}
+		data := c.inbox[0]
+		c.inbox[0] = nil
+		c.inbox = c.inbox[1:]
+		if c.inboxRoom != nil && len(c.inbox) < maxInbox/2 {
+			close(c.inboxRoom)
+			c.inboxRoom = nil
+		}
+		closing := c.closeSent
+		c.mu.Unlock()
+		if closing {
+			continue
+		}
+		c.receiveOne(data)
+	}
+}
+
+// receiveOne handles one message; a panic (an extension checking a
+// document, say) ends the connection, not the process.
+func (c *wsConn) receiveOne(data []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.t.opts.Logger.ErrorContext(c.logCtx, "websocket connection panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.closeWith(websocket.CloseInternalServerErr, "internal error")
+		}
+	}()
+	if c.legacy {
+		c.receiveLegacy(data)
+	} else {
+		c.receive(data)
 	}
 }
 
@@ -120,10 +196,14 @@ func (c *wsConn) teardown() {
 	c.mu.Lock()
 	c.closed = true
 	ops := c.ops
-	c.ops, c.out, c.stalled = nil, nil, nil
+	c.ops, c.out, c.stalled, c.inbox = nil, nil, nil, nil
 	if c.room != nil {
 		close(c.room)
 		c.room = nil
+	}
+	if c.inboxRoom != nil {
+		close(c.inboxRoom)
+		c.inboxRoom = nil
 	}
 	c.mu.Unlock()
 	for _, op := range ops {

@@ -48,9 +48,9 @@ func (c *wsConn) running(id string) bool {
 	return ok
 }
 
-// start parses and validates the operation here, on the reader, so that
-// operations are admitted in the order they came (the one refused by the
-// cap is the one over it); it runs on the workers.
+// start parses and validates the operation in the connection's turn, so
+// that operations are admitted in the order they came (the one refused by
+// the cap is the one over it); it runs in a task of its own.
 func (c *wsConn) start(id string, params *graphql.RawParams) {
 	op := &operation{c: c, id: id}
 	op.live = &liveop.Op{Wake: op.notify}
