@@ -9,7 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/errcode"
 
-	livetransport "github.com/edupulse/edupulse-live/internal/transport"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/)
@@ -85,7 +85,7 @@ func httpFront(next http.Handler) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if r.Header.Get("Upgrade") != "" || livetransport.SSERequested(r) {
+		if r.Header.Get("Upgrade") != "" || transport.SSERequested(r) {
 			// A websocket, or an event stream (whose errors travel in the
 			// stream, with 200): the transport needs the writer as it is.
 			next.ServeHTTP(w, r)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/edupulse/edupulse-live/internal/app"
@@ -46,26 +45,26 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if r.hub == nil {
 		return nil, errNoHub
 	}
-	sub, err := r.hub.Open(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
+	req := live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
 		var end *live.EndError
-		if !errors.As(err, &end) {
-			return
-		}
-		if op != nil {
-			// A transport of our own: it sends the error itself (gqlgen's
-			// AddSubscriptionError needs its websocket transport's context).
+		if errors.As(err, &end) {
+			// The transport sends it as the operation's last message.
 			op.End(endError(end))
-			return
 		}
-		transport.AddSubscriptionError(ctx, endError(end))
-	}})
+	}}
+	// A transport that pushes is told when the subscription has an event,
+	// instead of a goroutine waiting for one.
+	if op.Pushes() {
+		req.Notify = op.Notify
+	}
+	sub, err := r.hub.Open(ctx, req)
 	if errors.Is(err, live.ErrUnknownCursor) {
 		return nil, &app.InputError{Field: "after", Message: live.ErrUnknownCursor.Error()}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return tapped(ctx, sub), nil
+	return tapped(ctx, sub, op), nil
 }
 
 // endError is the `error` message that ends a subscription, carrying the

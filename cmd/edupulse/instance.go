@@ -27,7 +27,6 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
 	"github.com/edupulse/edupulse-live/internal/transport"
-	"github.com/edupulse/edupulse-live/internal/wsgorilla"
 )
 
 // instance is one running server, everything wired in order: store,
@@ -40,8 +39,8 @@ type instance struct {
 	devTokens map[string]string
 	hub       *live.Hub
 
-	sockets *wsgorilla.Registry
-	streams *transport.SSEStreams
+	// conns are the live connections: websockets and event streams.
+	conns *transport.Registry
 	// draining is set on shutdown, before the listener closes: readiness
 	// fails so that a load balancer stops sending requests here.
 	draining atomic.Bool
@@ -57,13 +56,13 @@ type instance struct {
 // and an instance restarted during a NATS outage must come up. What needs
 // the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
-	in := &instance{sockets: wsgorilla.NewRegistry(), streams: transport.NewSSEStreams(), failed: make(chan error, 1)}
+	in := &instance{conns: transport.NewRegistry(), failed: make(chan error, 1)}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
-	}, func() float64 { return float64(in.sockets.Len()) }))
+	}, func() float64 { return float64(in.conns.Websockets()) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_sse_streams", Help: "Open GraphQL over SSE streams on this instance.",
-	}, func() float64 { return float64(in.streams.Len()) }))
+	}, func() float64 { return float64(in.conns.Streams()) }))
 	defer func() {
 		if err != nil {
 			in.close()
@@ -150,12 +149,12 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 			Logger:   logger,
 			Registry: reg,
 			Hub:      hub,
-			SSE:      transport.SSE{Streams: in.streams},
-			Websocket: &graph.WebsocketOptions{
+			SSE:      transport.SSE{Registry: in.conns},
+			Websocket: &transport.WebsocketOptions{
 				Tokens:         tokens,
 				AllowedOrigins: cfg.AllowedOrigins,
 				DevMode:        cfg.DevMode(),
-				Registry:       in.sockets,
+				Registry:       in.conns,
 				Logger:         logger,
 			},
 			DisableIntrospection:    !cfg.Introspection,
@@ -252,18 +251,15 @@ func (in *instance) drain(ctx context.Context, period time.Duration) {
 	}
 }
 
-// closeSockets ends every websocket with 1012 (service restart), which the
-// graphql-ws client answers by reconnecting, to another instance or to
-// this one once it is back.
-func (in *instance) closeSockets() {
-	in.sockets.CloseAll(wsgorilla.CloseServiceRestart, "server shutting down")
+// closeLive ends every live connection: websockets with 1012 (service
+// restart), event streams without `complete`. Clients answer by
+// reconnecting (graphql-ws; EventSource with Last-Event-ID), to another
+// instance or to this one once it is back. It returns once every websocket
+// is closed; run when the listener's shutdown begins, which would
+// otherwise wait for the streams, and again after it.
+func (in *instance) closeLive() {
+	in.conns.CloseAll(transport.CloseServiceRestart, "server shutting down")
 }
-
-// endStreams ends every event stream, without `complete`: clients
-// reconnect (EventSource with Last-Event-ID), to another instance or to
-// this one once it is back. Run when the listener's shutdown begins, which
-// would otherwise wait for them.
-func (in *instance) endStreams() { in.streams.CloseAll() }
 
 // close stops the background work (the relay finishes its batch), then
 // closes bus, embedded server and store, in the reverse order of opening.

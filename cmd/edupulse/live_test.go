@@ -55,9 +55,8 @@ func startNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func
 }
 
 func (n *node) stop() {
-	n.in.endStreams()
+	n.in.closeLive()
 	n.srv.Close()
-	n.in.closeSockets()
 	n.in.close()
 }
 

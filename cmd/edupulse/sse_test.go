@@ -663,7 +663,7 @@ func TestSSEShutdownAndConnectionCap(t *testing.T) {
 	_ = resp.Body.Close()
 	waitSubscribed(t, n, 2)
 
-	n.in.endStreams()
+	n.in.closeLive()
 	a.ends()
 	b.ends()
 	require.Eventually(t, func() bool { return n.in.hub.Subscriptions() == 0 }, 10*time.Second, 5*time.Millisecond)

@@ -67,7 +67,7 @@ func limitConns(p *perAddress, refused prometheus.Counter, next http.Handler) ht
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, sse := isWebsocketUpgrade(r), transport.SSERequested(r)
+		ws, sse := transport.WebsocketRequested(r), transport.SSERequested(r)
 		if !ws && !sse {
 			next.ServeHTTP(w, r)
 			return

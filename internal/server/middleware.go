@@ -149,7 +149,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 // authenticate must not be silently treated as anonymous.
 func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocketUpgrade(r) {
+		if transport.WebsocketRequested(r) {
 			// Browsers cannot set headers on a websocket: the token comes in
 			// the connection_init payload, checked by the GraphQL layer.
 			next.ServeHTTP(w, r)
@@ -191,7 +191,13 @@ func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http
 				return
 			}
 		}
-		actor, exp, err := tokens.Verify(token)
+		verify := tokens.Verify
+		if transport.SSERequested(r) {
+			// A stream ends when the token does: one already past its exp
+			// (within auth.Leeway) would end at once, as a websocket's.
+			verify = tokens.VerifyLive
+		}
+		actor, exp, err := verify(token)
 		if err != nil {
 			// Verify's message gives the reason without the token or the
 			// secret, so it is safe to return.
@@ -221,26 +227,6 @@ func takeAccessToken(r *http.Request) (string, bool) {
 	r.URL = &u
 	r.RequestURI = u.RequestURI()
 	return token, true
-}
-
-// isWebsocketUpgrade reports whether r opens a websocket (RFC 6455 §4.1).
-func isWebsocketUpgrade(r *http.Request) bool {
-	return r.Method == http.MethodGet &&
-		headerHasToken(r.Header, "Connection", "upgrade") &&
-		headerHasToken(r.Header, "Upgrade", "websocket")
-}
-
-// headerHasToken reports whether the comma-separated header name lists token
-// (case-insensitively), as in "Connection: keep-alive, Upgrade".
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // limitBody bounds what a /query body may make us read. A declared length

@@ -44,7 +44,7 @@ func (e *postExecutor) CreateOperationContext(ctx context.Context, params *graph
 		return rc, errs
 	}
 	e.refused = true
-	return rc, gqlerror.List{{Message: POSTSubscriptionMessage, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}}
+	return rc, errorList(codeBadUserInput, POSTSubscriptionMessage)
 }
 
 // postStatus makes the status of the refusal 400, which gqlgen, seeing an

@@ -1,8 +1,3 @@
-// Package transport serves GraphQL operations over the live transports of
-// the contract (§1): each one a gqlgen graphql.Transport, so that every
-// handler extension (limits, persisted documents, rate limit, the shared
-// rendering) applies to it as to HTTP, and operations run through gqlgen's
-// executor.
 package transport
 
 import (
@@ -53,15 +48,9 @@ import (
 // The operation runs on the request's goroutine; the heart-beat is a
 // timer, whose goroutine exists only while it writes.
 
-// Defaults of SSE.
-const (
-	// SSEDefaultHeartBeat is graphql-sse's own interval: short enough for
-	// proxies that drop a response silent for 15 s or more.
-	SSEDefaultHeartBeat = 12 * time.Second
-	// SSEDefaultWriteTimeout bounds the write of one event, as the
-	// websocket's frame: a client that does not read for that long is cut.
-	SSEDefaultWriteTimeout = 10 * time.Second
-)
+// SSEDefaultHeartBeat is graphql-sse's own interval: short enough for
+// proxies that drop a response silent for 15 s or more.
+const SSEDefaultHeartBeat = 12 * time.Second
 
 // The reconnection delay (ms) sent to EventSource clients on shutdown:
 // from sseRetryMin to sseRetryMin+sseRetrySpread.
@@ -75,14 +64,26 @@ type SSE struct {
 	// HeartBeat is the interval of the comment lines that keep an idle
 	// stream alive; 0 means SSEDefaultHeartBeat.
 	HeartBeat time.Duration
-	// WriteTimeout: see SSEDefaultWriteTimeout; 0 means that.
+	// WriteTimeout bounds the write of one event, as of a websocket's
+	// frame: a client that does not read for that long is cut. 0 means
+	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// Streams, when set, tracks the open streams, for CloseAll on
-	// shutdown.
-	Streams *SSEStreams
+	// Registry, when set, tracks the open streams, for CloseAll on
+	// shutdown (the websocket's Registry: one for both).
+	Registry *Registry
 }
 
 var _ graphql.Transport = SSE{}
+
+func (t SSE) withDefaults() SSE {
+	if t.HeartBeat <= 0 {
+		t.HeartBeat = SSEDefaultHeartBeat
+	}
+	if t.WriteTimeout <= 0 {
+		t.WriteTimeout = DefaultWriteTimeout
+	}
+	return t
+}
 
 // SSE's own reasons for ending a stream, as context causes.
 var (
@@ -91,38 +92,16 @@ var (
 	errSSEWriteFailed  = errors.New("write failed")
 )
 
-// SSERequested reports whether r asks for an event stream: a GET or POST
-// whose Accept lists text/event-stream, and no websocket upgrade.
-func SSERequested(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
-		return false
-	}
-	for _, v := range r.Header.Values("Accept") {
-		for part := range strings.SplitSeq(v, ",") {
-			mt, _, _ := strings.Cut(part, ";")
-			if strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Supports claims the requests that ask for an event stream.
 func (t SSE) Supports(r *http.Request) bool { return SSERequested(r) }
 
 // Do serves one operation as an event stream.
 func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if t.HeartBeat <= 0 {
-		t.HeartBeat = SSEDefaultHeartBeat
-	}
-	if t.WriteTimeout <= 0 {
-		t.WriteTimeout = SSEDefaultWriteTimeout
-	}
+	t = t.withDefaults()
 	start := graphql.Now()
 	params, status, msg := sseParams(r)
 	if params == nil {
-		sseRefuse(w, status, "", msg)
+		writeHTTPError(w, status, "", msg)
 		return
 	}
 	params.Headers = r.Header
@@ -130,11 +109,11 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	if t.Streams != nil {
-		release, ok := t.Streams.add(cancel)
+	if t.Registry != nil {
+		release, ok := t.Registry.addStream(cancel)
 		if !ok {
 			w.Header().Set("Retry-After", "1")
-			sseRefuse(w, http.StatusServiceUnavailable, "", "the server is shutting down")
+			writeHTTPError(w, http.StatusServiceUnavailable, "", "the server is shutting down")
 			return
 		}
 		defer release()
@@ -152,7 +131,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		// GET is safe, whatever the Accept (GraphQL over HTTP; graphql-sse's
 		// server answers the same).
 		w.Header().Set("Allow", http.MethodPost)
-		sseRefuse(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "a mutation must be sent with POST")
+		writeHTTPError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "a mutation must be sent with POST")
 		return
 	}
 
@@ -172,7 +151,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	if errs != nil {
-		_ = s.next("", exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs))
+		_ = s.next("", exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs), nil)
 		_ = s.send(sseComplete)
 		return
 	}
@@ -191,18 +170,14 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		_ = s.send(fmt.Appendf(nil, "retry: %d\n\n", sseRetryMin+rand.N(sseRetrySpread))) //nolint:gosec // spreading reconnections needs no secrecy
 		return
 	case errors.Is(cause, errSSETokenExpired):
-		ext := map[string]any{"code": "UNAUTHENTICATED"}
+		e := errorWithCode(codeUnauthenticated, "token expired")
 		if s.lastID != "" {
-			ext["lastCursor"] = s.lastID
+			e.Extensions["lastCursor"] = s.lastID
 		}
-		_ = s.next("", &graphql.Response{Errors: gqlerror.List{{Message: "token expired", Extensions: ext}}})
+		_ = s.next("", &graphql.Response{Errors: gqlerror.List{e}}, nil)
 	default:
-		if end := op.Ended(); end != nil {
-			gqlErr, ok := end.(*gqlerror.Error)
-			if !ok {
-				gqlErr = &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
-			}
-			_ = s.next("", &graphql.Response{Errors: gqlerror.List{gqlErr}})
+		if errs := op.Ended(); len(errs) > 0 {
+			_ = s.next("", &graphql.Response{Errors: errs}, nil)
 		}
 	}
 	_ = s.send(sseComplete)
@@ -215,8 +190,7 @@ func (s *sseStream) run(ctx context.Context, exec graphql.GraphExecutor, rc *gra
 			// Past the generated code's own recovery: logged by the recover
 			// func, the client learns no more than the presenter would say.
 			_ = rc.Recover(ctx, v)
-			ok = s.next("", &graphql.Response{Errors: gqlerror.List{{Message: "internal error",
-				Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}}) == nil
+			ok = s.next("", &graphql.Response{Errors: gqlerror.List{internalError()}}, nil) == nil
 		}
 	}()
 	responses, ctx := exec.DispatchOperation(ctx, rc)
@@ -225,7 +199,7 @@ func (s *sseStream) run(ctx context.Context, exec graphql.GraphExecutor, rc *gra
 		if resp == nil {
 			return true
 		}
-		if s.next(op.TakeCursor(), resp) != nil {
+		if s.next(op.TakeCursor(), resp, op.TakeShared(resp)) != nil {
 			return false
 		}
 	}
@@ -283,25 +257,6 @@ func sseDecode(r io.Reader, v any) error {
 	return nil
 }
 
-// sseRefuse answers before the stream starts, as GraphQL over HTTP would:
-// the request itself is at fault. reason, when set, is the detail under
-// the contract's code.
-func sseRefuse(w http.ResponseWriter, status int, reason, msg string) {
-	code := "BAD_USER_INPUT"
-	if status >= http.StatusInternalServerError {
-		code = "INTERNAL_SERVER_ERROR"
-	}
-	ext := map[string]any{"code": code}
-	if reason != "" {
-		ext["reason"] = reason
-	}
-	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
-
 var sseComplete = []byte("event: complete\ndata:\n\n") // the empty data makes EventSource dispatch it
 
 // sseStream writes the events of one response. The heart-beat's timer
@@ -331,10 +286,11 @@ var sseFrames = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &
 const sseMaxKeptFrame = 64 << 10
 
 // next sends a `next` event for resp, with id when it was made from an
-// event. A result with nothing but data is framed around the bytes gqlgen
-// made (shared between subscribers by the render-once cache), without
-// marshalling it again.
-func (s *sseStream) next(id string, resp *graphql.Response) error {
+// event. shared, when not nil, is resp's JSON (a rendering shared by every
+// subscriber of a kind, liveop.Op.ShareEncoded), written as it is; a
+// result with nothing but data is framed around the bytes gqlgen made;
+// neither is marshalled again.
+func (s *sseStream) next(id string, resp *graphql.Response, shared []byte) error {
 	bp := sseFrames.Get().(*[]byte)
 	b := append((*bp)[:0], "event: next\n"...)
 	if id != "" {
@@ -342,16 +298,19 @@ func (s *sseStream) next(id string, resp *graphql.Response) error {
 		b = append(b, id...)
 		b = append(b, '\n')
 	}
-	if len(resp.Errors) == 0 && resp.Extensions == nil && resp.Label == "" && resp.Path == nil && resp.HasNext == nil {
+	switch {
+	case shared != nil:
+		b = sseAppendData(b, shared)
+	case len(resp.Errors) == 0 && resp.Extensions == nil && resp.Label == "" && resp.Path == nil && resp.HasNext == nil:
 		data := resp.Data
 		if data == nil {
 			data = json.RawMessage("null")
 		}
 		b = sseAppendData(b, []byte(`{"data":`), data, []byte("}"))
-	} else {
+	default:
 		payload, err := json.Marshal(resp)
 		if err != nil {
-			payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+			payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"` + codeInternal + `"}}]}`)
 		}
 		b = sseAppendData(b, payload)
 	}

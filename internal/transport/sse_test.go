@@ -28,8 +28,8 @@ import (
 func TestSSEFramingAndHeartBeat(t *testing.T) {
 	t.Parallel()
 	ts := testserver.New()
-	streams := transport.NewSSEStreams()
-	ts.AddTransport(transport.SSE{HeartBeat: 50 * time.Millisecond, Streams: streams})
+	streams := transport.NewRegistry()
+	ts.AddTransport(transport.SSE{HeartBeat: 50 * time.Millisecond, Registry: streams})
 	srv := httptest.NewServer(ts)
 	t.Cleanup(srv.Close)
 
@@ -67,7 +67,7 @@ func TestSSEFramingAndHeartBeat(t *testing.T) {
 	}
 	require.Equal(t, ":", read(), "the opening comment")
 	require.Equal(t, "", read())
-	require.Equal(t, 1, streams.Len())
+	require.Equal(t, 1, streams.Streams())
 	for range 3 { // idle: heart-beats
 		require.Equal(t, ":", read())
 		require.Equal(t, "", read())
@@ -86,7 +86,7 @@ func TestSSEFramingAndHeartBeat(t *testing.T) {
 	require.Equal(t, "", read())
 	_, open := <-lines
 	require.False(t, open, "the stream ends after complete")
-	require.Eventually(t, func() bool { return streams.Len() == 0 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return streams.Streams() == 0 }, 5*time.Second, 5*time.Millisecond)
 }
 
 // What the request itself gets wrong is answered before any stream.
@@ -183,8 +183,8 @@ func TestSSEPOSTOutlivesTheBodyDeadline(t *testing.T) {
 func TestSSECloseAll(t *testing.T) {
 	t.Parallel()
 	ts := testserver.New()
-	streams := transport.NewSSEStreams()
-	ts.AddTransport(transport.SSE{Streams: streams})
+	streams := transport.NewRegistry()
+	ts.AddTransport(transport.SSE{Registry: streams})
 	srv := httptest.NewServer(ts)
 	t.Cleanup(srv.Close)
 	get := func() *http.Response {
@@ -198,8 +198,8 @@ func TestSSECloseAll(t *testing.T) {
 	}
 	resp := get()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Eventually(t, func() bool { return streams.Len() == 1 }, 5*time.Second, 5*time.Millisecond)
-	streams.CloseAll()
+	require.Eventually(t, func() bool { return streams.Streams() == 1 }, 5*time.Second, 5*time.Millisecond)
+	streams.CloseAll(transport.CloseServiceRestart, "shutdown")
 	rest, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Regexp(t, `^:\n\nretry: \d{4}\n\n$`, string(rest))
