@@ -106,7 +106,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	if pg != nil {
 		tail = pg.Tail()
 	}
-	hub, err := live.New(ctx, tail, live.Options{Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
+	hub, err := live.New(ctx, tail, live.Options{Replay: st, Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
 	if err != nil {
 		return nil, err
 	}

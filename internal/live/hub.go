@@ -46,8 +46,19 @@ type Options struct {
 	// (Wake serves the instance whose relay positions the events sooner);
 	// one check is a one-row read.
 	SyncInterval time.Duration
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	// StateInterval is the least time between two states handed to one
+	// pulseState subscriber (default 20 ms; negative: none). A burst then
+	// costs each subscriber at most one message per interval, the latest
+	// state, instead of one per answer; the state it takes is still the
+	// latest when it takes it.
+	StateInterval time.Duration
+	// Replay, when set, serves what each subscriber reads for itself
+	// (replays, a pulse's first state), so that many of them cannot take
+	// the connections the hub's own reads of new events need; default:
+	// the hub's Reader.
+	Replay  Reader
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Hub fans events out to subscribers.
@@ -82,6 +93,12 @@ func New(ctx context.Context, r Reader, o Options) (*Hub, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Replay == nil {
+		o.Replay = r
+	}
+	if o.StateInterval == 0 {
+		o.StateInterval = 20 * time.Millisecond
 	}
 	head, err := r.LastPosition(ctx)
 	if err != nil {

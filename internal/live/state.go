@@ -71,6 +71,10 @@ type StateSubscription struct {
 	id   uuid.UUID
 	done <-chan struct{}
 	wake chan struct{}
+	// gap is the least time between two states handed out; last, when the
+	// last one was (the reader's own).
+	gap  time.Duration
+	last time.Time
 
 	// Guarded by st.mu.
 	pending *State
@@ -85,7 +89,7 @@ type StateSubscription struct {
 // when ctx does.
 func (h *Hub) WatchPulse(ctx context.Context, id uuid.UUID) (*StateSubscription, error) {
 	st := h.states
-	s := &StateSubscription{st: st, id: id, done: ctx.Done(), wake: make(chan struct{}, 1)}
+	s := &StateSubscription{st: st, id: id, done: ctx.Done(), wake: make(chan struct{}, 1), gap: h.opts.StateInterval}
 	st.mu.Lock()
 	t, ok := st.topics[id]
 	if !ok {
@@ -95,7 +99,7 @@ func (h *Hub) WatchPulse(ctx context.Context, id uuid.UUID) (*StateSubscription,
 	t.subs[s] = struct{}{}
 	st.mu.Unlock()
 
-	m, err := h.r.PulseStates(ctx, []uuid.UUID{id})
+	m, err := h.opts.Replay.PulseStates(ctx, []uuid.UUID{id})
 	if err == nil && len(m) == 0 {
 		err = store.ErrNotFound
 	}
@@ -122,11 +126,24 @@ func (h *Hub) OfferPulseState(ps store.PulseState) { h.states.offer(ps, false) }
 // Next returns the latest state not handed out yet, waiting for one; false
 // when the subscription has ended. Only one goroutine may call it.
 func (s *StateSubscription) Next() (State, bool) {
+	if wait := time.Until(s.last.Add(s.gap)); s.gap > 0 && wait > 0 {
+		// States that come meanwhile replace one another: what is taken
+		// after the pause is the latest.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-s.done:
+			t.Stop()
+			s.st.leave(s)
+			return State{}, false
+		}
+	}
 	for {
 		s.st.mu.Lock()
 		if p := s.pending; p != nil && !s.ended {
 			s.pending, s.sent = nil, p.Seq
 			s.st.mu.Unlock()
+			s.last = time.Now()
 			return *p, true
 		}
 		ended := s.ended
@@ -175,8 +192,8 @@ func (st *states) offer(ps store.PulseState, reread bool) {
 	}
 	st.seq++
 	t.cur = State{PulseState: ps, Seq: st.seq}
+	cur := t.cur // one copy for every subscriber: never written to
 	for s := range t.subs {
-		cur := t.cur
 		s.pending = &cur
 		select {
 		case s.wake <- struct{}{}:

@@ -245,3 +245,75 @@ func TestStateUnknownPulse(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
+
+// TestStateInterval: a subscriber that reads as fast as it can gets at
+// most one state per StateInterval (20 ms by default) during a burst, and
+// the last one it gets is the final state.
+func TestStateInterval(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		svc := b.service(true)
+		pulse := openPulse(t, svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sub, err := b.hub.WatchPulse(ctx, pulse)
+		require.NoError(t, err)
+		_, ok := nextWithin(t, sub, 5*time.Second)
+		require.True(t, ok)
+
+		answered := make(chan int, 1)
+		go func() {
+			n := 0
+			for deadline := time.Now().Add(400 * time.Millisecond); time.Now().Before(deadline); n++ {
+				_, err := answer(svc, pulse, n)
+				assert.NoError(t, err)
+			}
+			answered <- n
+		}()
+		began := time.Now()
+		var (
+			n     int
+			taken int
+		)
+		for {
+			st, ok := nextWithin(t, sub, 2*time.Second)
+			require.True(t, ok, "the final state arrives")
+			taken++
+			select {
+			case n = <-answered:
+				answered <- n
+			default:
+			}
+			if n > 0 && st.Pulse.ResponseCount == n {
+				break
+			}
+		}
+		elapsed := time.Since(began)
+		require.LessOrEqual(t, taken, int(elapsed/(20*time.Millisecond))+2, "%d answers, %d states in %s", n, taken, elapsed)
+	})
+}
+
+// TestStateAfterErasure: erasing the pulse's teacher changes its title
+// without moving its version; the hub reads the state again on the
+// erasure's event, and subscribers get the erased title.
+func TestStateAfterErasure(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		svc := b.service(true)
+		pulse := openPulse(t, svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sub, err := b.hub.WatchPulse(ctx, pulse)
+		require.NoError(t, err)
+		first, ok := nextWithin(t, sub, 5*time.Second)
+		require.True(t, ok)
+		require.Equal(t, "How sure are you?", first.Pulse.Title)
+
+		_, _, err = svc.EraseActor(as(admin), teacher.ID)
+		require.NoError(t, err)
+		b.publish()
+		erased, ok := nextWithin(t, sub, 5*time.Second)
+		require.True(t, ok)
+		require.Equal(t, store.ErasedText, erased.Pulse.Title)
+		require.Equal(t, first.Version, erased.Version)
+		require.Greater(t, erased.Seq, first.Seq)
+	})
+}

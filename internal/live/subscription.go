@@ -496,9 +496,9 @@ func (s *Subscription) fetch(after int64) *page {
 	n := int(min(s.start-after, replayPage))
 	go func() {
 		defer close(p.done)
-		p.evs, p.err = s.hub.r.EventsAfter(s.ctx, after, n)
+		p.evs, p.err = s.hub.opts.Replay.EventsAfter(s.ctx, after, n)
 		if p.err == nil {
-			s.hub.shared.prefetch(s.ctx, s.hub.r, p.evs)
+			s.hub.shared.prefetch(s.ctx, s.hub.opts.Replay, p.evs)
 		}
 	}()
 	return p

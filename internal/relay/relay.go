@@ -318,6 +318,9 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			ahead = make(chan claimed, 1)
 			go func(after int64) {
 				b, err := claim(after)
+				if len(b) > 0 {
+					r.positioned() // while this batch is still being published
+				}
 				ahead <- claimed{b, err}
 			}(batch[len(batch)-1].Position)
 		}
@@ -408,9 +411,6 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 		// An empty claim ahead sends the loop back to a plain claim, and to
 		// waiting when that is empty too.
 		batch = next.batch
-		if len(batch) > 0 {
-			r.positioned()
-		}
 	}
 }
 
