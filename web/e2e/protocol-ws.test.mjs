@@ -134,16 +134,11 @@ test('graphql-ws client against the server (graphql-transport-ws)', async (t) =>
     await within(c.client.dispose(), 3000, 'dispose');
   });
 
-  // Until the transport of issue 11 lands, the server sends `complete`
-  // after an `error`, answers a permission error while executing (next,
-  // then complete) and leaves a non-object connection_init payload to the
-  // init timeout: those three are `todo` (EDUPULSE_WS_PENDING=0 makes them
-  // count).
-  const pending = process.env.EDUPULSE_WS_PENDING !== '0' && 'issue 11: the websocket transport';
-
   /** Runs the operations on one connection; each must end with an error and nothing after it. */
   async function refusedBeforeExecution(token, cases) {
-    const c = wsClient(server, token);
+    // The socket kept between operations (the client is lazy), so that
+    // every frame is on one connection.
+    const c = wsClient(server, token, { lazyCloseTimeout: 60_000 });
     const ops = Object.fromEntries(Object.entries(cases).map(([name, [payload]]) => [name, collect(c.client, payload)]));
     await within(Promise.all(Object.values(ops).map((o) => o.done)), 5000, 'every refused operation ends');
     // A later operation on the same connection: a `complete` sent after an
@@ -166,7 +161,7 @@ test('graphql-ws client against the server (graphql-transport-ws)', async (t) =>
     await within(c.client.dispose(), 3000, 'dispose');
   }
 
-  await t.test('error ends an operation, never followed by complete', { todo: pending }, () =>
+  await t.test('error ends an operation, never followed by complete', () =>
     refusedBeforeExecution(student, {
       'a validation error': [{ query: 'subscription { nope }' }, 'BAD_USER_INPUT'],
       'a parse error': [{ query: 'subscription {' }, 'BAD_USER_INPUT'],
@@ -176,7 +171,7 @@ test('graphql-ws client against the server (graphql-transport-ws)', async (t) =>
       ],
     }));
 
-  await t.test('a permission error is an error, never followed by complete', { todo: pending }, () =>
+  await t.test('a permission error is an error, never followed by complete', () =>
     refusedBeforeExecution(student, {
       'events is for admins': [{ query: 'subscription { events { id } }' }, 'FORBIDDEN'],
     }));
@@ -239,7 +234,6 @@ test('graphql-ws client against the server (graphql-transport-ws)', async (t) =>
       name: 'a connection_init payload that is not an object (at once)',
       rewrite: (m) => [m.type === 'connection_init' ? { type: 'connection_init', payload: 'Bearer x' } : m],
       within: 2000,
-      pending: true,
     },
     {
       code: 4400,
@@ -274,7 +268,7 @@ test('graphql-ws client against the server (graphql-transport-ws)', async (t) =>
   ];
   const { createPulse: open } = await gql(server, teacher, createPulse, { t: 'close codes' });
   for (const cc of closeCases) {
-    await t.test(`${cc.code}: ${cc.name}`, { todo: cc.pending && pending }, async () => {
+    await t.test(`${cc.code}: ${cc.name}`, async () => {
       const token = 'token' in cc ? cc.token : teacher;
       const c = wsClient(server, token, { rewrite: cc.rewrite, ...cc.options });
       const started = Date.now();
