@@ -4,58 +4,79 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// workers runs the work of every connection: calling response handlers,
-// writing frames, starting operations. A worker lives while there is work
-// queued and exits when there is none, so an idle server holds no worker
-// at all. Every worker is busy, so a task queued is given a worker of its
-// own when there is room: a worker can wait (a write to a client that
-// does not read, up to the write timeout; a store read while a
-// subscription replays), and the tasks behind it must not.
-var workers = &pool{max: 1024}
+// workers runs the work of every connection: taking client messages,
+// calling response handlers, writing frames. Workers start when work
+// arrives and every worker is busy, and stop after lingering idle for a
+// moment, so an idle server holds none. A worker can wait (a write to a
+// client that does not read, up to the write timeout; a store read while a
+// subscription replays), hence a ceiling far above the number of CPUs: the
+// tasks behind it get another worker.
+var workers = newPool(1024, 100*time.Millisecond)
 
 type pool struct {
-	max int
+	max    int64
+	linger time.Duration
+	queue  chan func()
 
-	mu      sync.Mutex
-	queue   []func()
-	head    int
-	running int
+	running atomic.Int64
+	// idle counts the workers waiting for a task, and those starting.
+	idle atomic.Int64
 }
 
-// submit queues f to run on a worker. It never blocks.
+func newPool(max int64, linger time.Duration) *pool {
+	return &pool{max: max, linger: linger, queue: make(chan func(), 1<<16)}
+}
+
+// submit queues f to run on a worker. It blocks only when 65,536 tasks are
+// waiting already.
 func (p *pool) submit(f func()) {
-	p.mu.Lock()
-	p.queue = append(p.queue, f)
-	spawn := p.running < p.max
-	if spawn {
-		p.running++
+	p.queue <- f
+	if p.idle.Load() > 0 {
+		return
 	}
-	p.mu.Unlock()
-	if spawn {
-		go p.work()
+	if p.running.Add(1) > p.max {
+		p.running.Add(-1)
+		return
 	}
+	p.idle.Add(1)
+	go p.work()
 }
 
 func (p *pool) work() {
+	t := time.NewTimer(p.linger)
+	defer t.Stop()
 	for {
-		p.mu.Lock()
-		if p.head == len(p.queue) {
-			p.queue, p.head = p.queue[:0], 0
-			if cap(p.queue) > 4096 {
-				p.queue = nil // a burst's backlog is not kept
-			}
-			p.running--
-			p.mu.Unlock()
-			return
+		select {
+		case f := <-p.queue:
+			p.idle.Add(-1)
+			run(f)
+			p.idle.Add(1)
+			continue
+		default:
 		}
-		f := p.queue[p.head]
-		p.queue[p.head] = nil
-		p.head++
-		p.mu.Unlock()
-		run(f)
+		t.Reset(p.linger)
+		select {
+		case f := <-p.queue:
+			p.idle.Add(-1)
+			run(f)
+			p.idle.Add(1)
+		case <-t.C:
+			p.idle.Add(-1)
+			p.running.Add(-1)
+			// A task queued as this worker was leaving may have counted
+			// on it: take it after all.
+			if len(p.queue) == 0 || p.running.Add(1) > p.max {
+				if len(p.queue) > 0 {
+					p.running.Add(-1)
+				}
+				return
+			}
+			p.idle.Add(1)
+		}
 	}
 }
 
