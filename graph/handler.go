@@ -5,8 +5,8 @@
 //
 // Authentication is the caller's job: the HTTP layer verifies the bearer
 // token and puts the actor in the request context with auth.WithActor, and
-// the correlation id with reqctx.WithCorrelationID; over websocket, the
-// transport of websocket.go does it with the connection_init payload's.
+// the correlation id with reqctx.WithCorrelationID; over websocket,
+// internal/transport does it with the connection_init payload's.
 // Every query and mutation then requires an actor (UNAUTHENTICATED
 // otherwise); introspection does not.
 package graph
@@ -21,12 +21,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // Defaults of Options.
@@ -80,9 +81,12 @@ type Options struct {
 	// Hub serves subscriptions and shares the rows events point to with the
 	// loaders; without it subscriptions answer INTERNAL_SERVER_ERROR.
 	Hub *live.Hub
-	// Websocket, when set, serves subscriptions over websocket with
-	// WebsocketTransport (tried first); its Logger defaults to Logger.
-	Websocket *WebsocketOptions
+	// SSE serves GraphQL over Server-Sent Events (always on; the zero
+	// value has the defaults).
+	SSE transport.SSE
+	// Websocket, when set, serves operations over websocket with
+	// transport.NewWebsocket (tried first); its Logger defaults to Logger.
+	Websocket *transport.WebsocketOptions
 	// DisableIntrospection refuses __schema and __type (production's
 	// default): the schema is then not handed to anyone who asks.
 	DisableIntrospection bool
@@ -126,13 +130,15 @@ func NewHandler(svc *app.Service, opts Options) http.Handler {
 		if ws.Logger == nil {
 			ws.Logger = opts.Logger
 		}
-		srv.AddTransport(WebsocketTransport(ws))
+		srv.AddTransport(transport.NewWebsocket(ws))
 	}
 	for _, t := range opts.Transports {
 		srv.AddTransport(t)
 	}
-	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
-	srv.AddTransport(transport.GET{})
+	// Before GET and POST, which would take an event stream's request too.
+	srv.AddTransport(opts.SSE)
+	srv.AddTransport(gqltransport.Options{AllowedMethods: []string{http.MethodOptions, http.MethodGet, http.MethodPost}})
+	srv.AddTransport(gqltransport.GET{})
 	srv.AddTransport(transport.POST{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))

@@ -1,23 +1,14 @@
 package graph_test
 
 import (
-	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	edupulse "github.com/edupulse/edupulse-live"
 	"github.com/edupulse/edupulse-live/graph"
-	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/server"
-	"github.com/edupulse/edupulse-live/internal/wsgorilla"
 )
 
 // nestedFragments is n fragments, each spreading the one before twice,
@@ -141,67 +132,4 @@ func TestMutationsPerRequest(t *testing.T) {
 		e.do(t, e.teacher, twice, nil).ok(t)
 		require.Equal(t, graph.MaxMutationRootFields, e.pulseCount(t))
 	})
-}
-
-// TestWebsocketDocumentLimits: a subscribe message goes through the same
-// checks as a request over HTTP, and is refused with an `error` message
-// that leaves the connection open.
-func TestWebsocketDocumentLimits(t *testing.T) {
-	t.Parallel()
-	tokens, err := auth.NewTokens(secret)
-	require.NoError(t, err)
-	log := slog.New(slog.DiscardHandler)
-	reg := wsgorilla.NewRegistry()
-	h := graph.NewHandler(app.New(backends[1].open(t)), graph.Options{
-		Logger:    log,
-		Websocket: &graph.WebsocketOptions{Tokens: tokens, Registry: reg},
-	})
-	srv := httptest.NewServer(server.New(server.Options{GraphQL: h, Schema: edupulse.Schema, Tokens: tokens, Logger: log}))
-	t.Cleanup(func() {
-		reg.CloseAll(websocket.CloseGoingAway, "test over")
-		srv.Close()
-	})
-	actor := newActor(auth.RoleTeacher)
-	tok, err := tokens.Issue(actor, time.Hour)
-	require.NoError(t, err)
-	for _, p := range wsProtocols {
-		t.Run(p.name, func(t *testing.T) {
-			conn, _, err := dialWS("ws"+strings.TrimPrefix(srv.URL, "http")+"/query", p.name, nil)
-			require.NoError(t, err)
-			c := newWSClient(t, conn, p)
-			c.init(map[string]any{"Authorization": "Bearer " + tok})
-			c.expect("connection_ack", "")
-
-			c.subscribe("1", repeatedField(graph.MaxDocumentFields))
-			m := c.expect("error", "1")
-			errs := errorsOf(t, m.Payload)
-			require.Len(t, errs, 1, "payload %s", m.Payload)
-			require.Equal(t, graph.CodeBadUserInput, errs[0].Extensions["code"])
-			require.Equal(t, "DOCUMENT_LIMIT_EXCEEDED", errs[0].Extensions["reason"])
-
-			c.skipComplete("1")
-			c.subscribe("2", nestedFragments(31, "viewer { id }"))
-			m = c.expect("error", "2")
-			errs = errorsOf(t, m.Payload)
-			require.Len(t, errs, 1, "payload %s", m.Payload)
-			require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", errs[0].Extensions["reason"])
-
-			c.skipComplete("2")
-			c.subscribe("3", `{ viewer { id } }`)
-			m = c.expect(p.next, "3")
-			require.JSONEq(t, fmt.Sprintf(`{"data":{"viewer":{"id":%q}}}`, actor.ID), string(m.Payload))
-		})
-	}
-}
-
-// skipComplete reads the `complete` gqlgen sends after an `error` for id,
-// if it comes, over either protocol.
-func (c *wsClient) skipComplete(id string) {
-	c.t.Helper()
-	m, err := c.read(time.Second)
-	if errors.Is(err, errNoMessage) {
-		return
-	}
-	require.NoError(c.t, err)
-	require.Equal(c.t, wsMsg{Type: "complete", ID: id}, wsMsg{Type: m.Type, ID: m.ID}, "payload %s", m.Payload)
 }

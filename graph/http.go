@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql/errcode"
+
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/)
@@ -83,8 +85,9 @@ func httpFront(next http.Handler) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if r.Header.Get("Upgrade") != "" {
-			// A websocket: the transport needs the writer as it is.
+		if r.Header.Get("Upgrade") != "" || transport.SSERequested(r) {
+			// A websocket, or an event stream (whose errors travel in the
+			// stream, with 200): the transport needs the writer as it is.
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/live"
 	"github.com/edupulse/edupulse-live/internal/server"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // The fuzz targets of the GraphQL edge run the whole HTTP stack as the
@@ -65,7 +66,7 @@ func newFZStack(f *testing.F, ws bool) *fzStack {
 	reg := prometheus.NewRegistry()
 	opts := graph.Options{Logger: discard, Registry: reg, Hub: hub, PersistedQueryCacheSize: 100}
 	if ws {
-		opts.Websocket = &graph.WebsocketOptions{
+		opts.Websocket = &transport.WebsocketOptions{
 			Tokens: tokens, Logger: discard,
 			InitTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/liveop"
 	"github.com/edupulse/edupulse-live/internal/store"
 )
 
@@ -92,10 +93,14 @@ func (x renderOnce) renderStates(rc *graphql.OperationContext, actor auth.Actor,
 		if relative && !seesEveryResponse(actor, st.Pulse.TeacherID) {
 			key.viewer = actor.ID
 		}
-		resp, made := x.cache.do(key, func() *graphql.Response {
+		resp, encoded, made := x.cache.do(key, func() *graphql.Response {
 			t.out <- st.Pulse
 			return render(ctx)
 		})
+		if encoded != nil {
+			// As for events: every subscriber's frame carries these bytes.
+			liveop.From(ctx).ShareEncoded(resp, encoded)
+		}
 		switch {
 		case resp == nil:
 		case made:

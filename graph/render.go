@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/liveop"
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/tracing"
 )
@@ -96,12 +98,16 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 	if t.src == nil {
 		return render // the resolver refused: its error is in render
 	}
+	op := liveop.From(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		ev, open := t.src.Next()
 		if !open {
 			close(t.out)
 			return render(ctx) // the generated code sees the end, and ends
 		}
+		// The transport labels the result with it (SSE's id:), whether or
+		// not the client selected Event.cursor.
+		op.Delivering(app.EventCursor(ev))
 		if !shareable {
 			t.out <- ev
 			resp := render(ctx)
@@ -111,10 +117,14 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 			return resp
 		}
 		key := renderKey{doc: doc, role: actor.Role, event: ev.ID, position: ev.Position}
-		resp, made := x.cache.do(key, func() *graphql.Response {
+		resp, encoded, made := x.cache.do(key, func() *graphql.Response {
 			t.out <- ev
 			return render(ctx)
 		})
+		if encoded != nil {
+			// Every subscriber's frame carries these same bytes.
+			op.ShareEncoded(resp, encoded)
+		}
 		switch {
 		case resp == nil:
 		case made:
@@ -129,8 +139,9 @@ func (x renderOnce) InterceptOperation(ctx context.Context, next graphql.Operati
 // tap sits between the hub's subscription (src) and the channel gqlgen
 // reads (out), so that an event can be looked at before gqlgen executes
 // anything for it. It also spares each subscription the goroutine that
-// would otherwise feed a channel from the hub: the transport's goroutine
-// for the operation reads the hub itself.
+// would otherwise feed a channel from the hub: the response handler reads
+// the hub itself, called by the transport when the hub has said
+// (liveop.Op.Notify) that an event is ready.
 type tap struct {
 	src *live.Subscription
 	out chan event.Envelope
@@ -139,13 +150,16 @@ type tap struct {
 type tapKey struct{}
 
 // tapped hands the subscription to the operation's tap, if it has one, and
-// returns the channel gqlgen should read.
-func tapped(ctx context.Context, sub *live.Subscription) <-chan event.Envelope {
+// returns the channel gqlgen should read. With a tap, a transport that
+// pushes drives the delivery: the response handler is then called only
+// when Next would not wait.
+func tapped(ctx context.Context, sub *live.Subscription, op *liveop.Op) <-chan event.Envelope {
 	t, ok := ctx.Value(tapKey{}).(*tap)
 	if !ok {
 		return sub.Events()
 	}
 	t.src = sub
+	op.Attach(sub.Ready)
 	return t.out
 }
 
@@ -270,15 +284,18 @@ const maxRenderings = 4096
 type rendering struct {
 	done chan struct{}
 	resp *graphql.Response // nil: not shareable (an error, or the subscriber went away)
+	// encoded is resp as JSON, made once for every frame that carries it.
+	encoded []byte
 }
 
 func newRenderCache(ttl time.Duration) *renderCache {
 	return &renderCache{ttl: ttl, cur: map[renderKey]*rendering{}, prev: map[renderKey]*rendering{}, rotated: time.Now()}
 }
 
-// do returns the rendering for key, making it with render if nobody has;
-// made reports whether this call rendered.
-func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *graphql.Response, made bool) {
+// do returns the rendering for key, making it with render if nobody has,
+// and, when it is shared, its JSON; made reports whether this call
+// rendered.
+func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *graphql.Response, encoded []byte, made bool) {
 	c.mu.Lock()
 	if now := time.Now(); now.Sub(c.rotated) >= c.ttl {
 		c.prev, c.cur, c.rotated = c.cur, make(map[renderKey]*rendering, len(c.cur)), now
@@ -294,7 +311,7 @@ func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *
 			// Subscribers with as many different documents would each keep
 			// their own: render without keeping it, memory stays bounded.
 			c.mu.Unlock()
-			return render(), true
+			return render(), nil, true
 		}
 		r = &rendering{done: make(chan struct{})}
 		c.cur[key] = r
@@ -304,9 +321,9 @@ func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *
 	if found {
 		<-r.done
 		if r.resp != nil {
-			return r.resp, false
+			return r.resp, r.encoded, false
 		}
-		return render(), true
+		return render(), nil, true
 	}
 	resp = render()
 	if resp != nil && len(resp.Errors) == 0 && len(resp.Extensions) == 0 {
@@ -314,8 +331,13 @@ func (c *renderCache) do(key renderKey, render func() *graphql.Response) (resp *
 		// shared copy must own its bytes.
 		shared := *resp
 		shared.Data = bytes.Clone(resp.Data)
-		r.resp = &shared
+		if b, err := json.Marshal(&shared); err == nil {
+			r.resp, r.encoded = &shared, b
+		}
 	}
 	close(r.done)
-	return resp, true
+	if r.resp != nil {
+		return r.resp, r.encoded, true
+	}
+	return resp, nil, true
 }

@@ -101,26 +101,29 @@ func TestRenderCacheSharesAndStaysBounded(t *testing.T) {
 	}
 	key := func(i int) renderKey { return renderKey{position: int64(i)} }
 
-	first, made := c.do(key(1), render)
+	first, firstJSON, made := c.do(key(1), render)
 	require.True(t, made)
-	again, made := c.do(key(1), render)
+	again, againJSON, made := c.do(key(1), render)
 	require.False(t, made, "the same key is answered from the first rendering")
-	require.Equal(t, string(first.Data), string(again.Data))
+	require.Same(t, first, again, "one response for every sharer")
+	require.JSONEq(t, `{"data":{"x":1}}`, string(firstJSON))
+	require.Equal(t, &firstJSON[0], &againJSON[0], "encoded once: the same bytes for every frame")
 	require.Equal(t, 1, renders)
 
 	for i := range maxRenderings + 10 {
 		c.do(key(i+2), render)
 	}
 	require.LessOrEqual(t, len(c.cur), maxRenderings, "bounded")
-	_, made = c.do(key(maxRenderings+5), render)
+	_, _, made = c.do(key(maxRenderings+5), render)
 	require.True(t, made, "past the bound, rendered without being kept")
 
 	failed := func() *graphql.Response {
 		return &graphql.Response{Errors: gqlerror.List{{Message: "no"}}}
 	}
 	c2 := newRenderCache(time.Hour)
-	_, made = c2.do(key(1), failed)
+	_, encoded, made := c2.do(key(1), failed)
 	require.True(t, made)
-	_, made = c2.do(key(1), render)
+	require.Nil(t, encoded)
+	_, _, made = c2.do(key(1), render)
 	require.True(t, made, "a rendering with errors is not shared")
 }

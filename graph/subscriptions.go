@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/live"
+	"github.com/edupulse/edupulse-live/internal/liveop"
 )
 
 var errNoHub = errors.New("live delivery is not configured")
@@ -28,6 +28,12 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if err != nil {
 		return nil, err
 	}
+	op := liveop.From(ctx)
+	if op != nil && op.ResumeAfter != "" {
+		// An SSE client's Last-Event-ID: what it has seen last, so later
+		// than any `after` it subscribed with.
+		after = &op.ResumeAfter
+	}
 	var cursor *live.Cursor
 	if after != nil {
 		k, err := app.ParseEventCursor(*after)
@@ -39,19 +45,26 @@ func (r *Resolver) subscribe(ctx context.Context, after *string, match func(auth
 	if r.hub == nil {
 		return nil, errNoHub
 	}
-	sub, err := r.hub.Open(ctx, live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
+	req := live.Request{Actor: a, Match: m, After: cursor, End: func(err error) {
 		var end *live.EndError
 		if errors.As(err, &end) {
-			transport.AddSubscriptionError(ctx, endError(end))
+			// The transport sends it as the operation's last message.
+			op.End(endError(end))
 		}
-	}})
+	}}
+	// A transport that pushes is told when the subscription has an event,
+	// instead of a goroutine waiting for one.
+	if op.Pushes() {
+		req.Notify = op.Notify
+	}
+	sub, err := r.hub.Open(ctx, req)
 	if errors.Is(err, live.ErrUnknownCursor) {
 		return nil, &app.InputError{Field: "after", Message: live.ErrUnknownCursor.Error()}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return tapped(ctx, sub), nil
+	return tapped(ctx, sub, op), nil
 }
 
 // endError is the `error` message that ends a subscription, carrying the

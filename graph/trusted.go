@@ -18,8 +18,10 @@ import (
 
 // TrustedDocuments are the operations an application was built with: the
 // persisted-documents.json that GraphQL Code Generator's client preset
-// writes, a JSON object mapping each document's SHA-256 (hex) to its text
-// (contract §9, Persisted operations). Requests name one by its hash.
+// writes, a JSON object mapping each document's SHA-256 (hex, prefixed
+// "sha256:" as the preset writes it since the GraphQL-over-HTTP persisted
+// documents appendix, or bare) to its text (contract §9, Persisted
+// operations). Requests name one by its hash.
 type TrustedDocuments struct {
 	byHash map[string]string
 	// Only refuses any document that is not in the file.
@@ -39,12 +41,13 @@ func LoadTrustedDocuments(path string, only bool) (*TrustedDocuments, error) {
 		return nil, fmt.Errorf("trusted documents %s: not a JSON object of hash to document: %w", path, err)
 	}
 	t := &TrustedDocuments{byHash: make(map[string]string, len(docs)), Only: only}
-	for hash, text := range docs {
+	for key, text := range docs {
+		hash := strings.TrimPrefix(strings.ToLower(key), "sha256:")
 		sum := sha256.Sum256([]byte(text))
-		if !strings.EqualFold(hash, hex.EncodeToString(sum[:])) {
-			return nil, fmt.Errorf("trusted documents %s: key %.16s… is not the SHA-256 of its document", path, hash)
+		if hash != hex.EncodeToString(sum[:]) {
+			return nil, fmt.Errorf("trusted documents %s: key %.16s… is not the SHA-256 of its document", path, key)
 		}
-		t.byHash[strings.ToLower(hash)] = text
+		t.byHash[hash] = text
 	}
 	return t, nil
 }

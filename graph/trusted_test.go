@@ -97,4 +97,11 @@ func TestTrustedDocumentsFileIsChecked(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`{"`+sha("{ a }")+`": "{ b }"}`), 0o600))
 	_, err := graph.LoadTrustedDocuments(path, true)
 	require.ErrorContains(t, err, "is not the SHA-256 of its document")
+
+	// The client preset's keys are "sha256:<hex>".
+	path = filepath.Join(t.TempDir(), "persisted-documents.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"sha256:`+sha("{ a }")+`": "{ a }"}`), 0o600))
+	docs, err := graph.LoadTrustedDocuments(path, true)
+	require.NoError(t, err)
+	require.Equal(t, 1, docs.Len())
 }

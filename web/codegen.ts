@@ -15,6 +15,12 @@ const config: CodegenConfig = {
       presetConfig: {
         // Plain result types: no fragment masking to unwrap.
         fragmentMasking: false,
+        // Each document gets its hash (__meta__.hash, "sha256:<hex>"), and
+        // persisted-documents.json (hash → the text the server runs) is
+        // written beside the types: the file a server started with
+        // EDUPULSE_TRUSTED_DOCUMENTS accepts, and nothing else. The texts stay
+        // in the bundle for servers that do not have the file (src/documents.ts).
+        persistedDocuments: true,
       },
       config: {
         // Documents as strings (TypedDocumentString): graphql-ws and fetch

@@ -22,6 +22,8 @@
 //	pulsestate    the same with 200 pulseState subscribers: staleness
 //	fanout   1,000 subscribers × 20 events/s and 10,000 × 2/s, next to a
 //	         bare gorilla/websocket broadcast server sending the same bytes
+//	sse      1,000 × 20/s over websockets and over GraphQL over SSE, side
+//	         by side: p99 and CPU per delivery
 //	relay    50,000 events committed with the relay stopped, then drained,
 //	         next to raw async JetStream publishing (in process)
 //	resume   a subscriber resuming 10,000 events back
@@ -102,6 +104,7 @@ type options struct {
 	hotC      int
 	hotStates int
 	fanout    string
+	sse       string
 	fanDur    time.Duration
 	perConn   int
 	relay     int
@@ -124,6 +127,7 @@ var quickValues = map[string]string{
 	"hot-states":      "50",
 	"fanout":          "200x20,1000x2",
 	"fanout-duration": "3s",
+	"sse-fanout":      "200x20",
 	"relay-events":    "10000",
 	"resume-events":   "2000",
 	"idle-conns":      "500",
@@ -136,7 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "a ~1-minute smoke run: smaller defaults for every size not given")
 	fs.StringVar(&o.out, "out", "bench/results", "directory of latest.md and latest.jsonl (empty: do not write)")
 	fs.StringVar(&o.bin, "bin", "", "the edupulse binary (default: go build ./cmd/edupulse into a temporary directory)")
-	fs.StringVar(&o.only, "only", "writes,burst,burst-closed,pulsestate,fanout,relay,resume,idle", "scenarios to run, comma-separated")
+	fs.StringVar(&o.only, "only", "writes,burst,burst-closed,pulsestate,fanout,sse,relay,resume,idle", "scenarios to run, comma-separated")
 	fs.StringVar(&o.clients, "write-clients", "16,64", "writes: concurrent clients, comma-separated")
 	fs.DurationVar(&o.writeDur, "write-duration", 5*time.Second, "writes: duration of each run (server and pgbench)")
 	fs.IntVar(&o.rounds, "write-rounds", 3, "writes: alternating rounds (server, pgbench, server, …) per case; the medians are reported")
@@ -148,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.hotC, "hot-clients", 64, "burst-closed, pulsestate: concurrent HTTP clients, each sending its next answer when the last is acknowledged")
 	fs.IntVar(&o.hotStates, "hot-states", 200, "pulsestate: pulseState subscribers during the closed-loop burst")
 	fs.StringVar(&o.fanout, "fanout", "1000x20,10000x2", "fan-out cases: subscribers x events per second, comma-separated")
+	fs.StringVar(&o.sse, "sse-fanout", "1000x20", "sse: fan-out cases run over websocket and over SSE side by side")
 	fs.DurationVar(&o.fanDur, "fanout-duration", 10*time.Second, "fan-out: duration of each case (server and floor)")
 	fs.IntVar(&o.perConn, "subs-per-conn", 1, "fan-out: subscriptions per websocket connection (the server allows 20)")
 	fs.IntVar(&o.relay, "relay-events", 50_000, "relay: events committed before the relay starts")
@@ -192,6 +197,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fanouts, err := scenario.ParseFanout(o.fanout)
 	if err != nil {
 		return fmt.Errorf("-fanout: %w", err)
+	}
+	sseCases, err := scenario.ParseFanout(o.sse)
+	if err != nil {
+		return fmt.Errorf("-sse-fanout: %w", err)
 	}
 	only := map[string]bool{}
 	for s := range strings.SplitSeq(o.only, ",") {
@@ -294,6 +303,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"fanout", func() error {
 			return scenario.Fanout(ctx, env, scenario.FanoutOptions{Cases: fanouts, Duration: o.fanDur, PerConn: o.perConn,
 				TargetRatio: 0.5})
+		}},
+		{"sse", func() error {
+			return scenario.SSEFanout(ctx, env, scenario.SSEFanoutOptions{Cases: sseCases, Duration: o.fanDur, MaxRatio: 1.2})
 		}},
 		{"relay", func() error {
 			return scenario.Relay(ctx, env, scenario.RelayOptions{Events: o.relay, TargetRatio: 0.5, Batch: o.relayB, Window: o.relayW})

@@ -26,7 +26,8 @@ import (
 	"github.com/edupulse/edupulse-live/internal/store"
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
-	"github.com/edupulse/edupulse-live/internal/wsgorilla"
+	"github.com/edupulse/edupulse-live/internal/tracing"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // instance is one running server, everything wired in order: store,
@@ -39,7 +40,8 @@ type instance struct {
 	devTokens map[string]string
 	hub       *live.Hub
 
-	sockets *wsgorilla.Registry
+	// conns are the live connections: websockets and event streams.
+	conns *transport.Registry
 	// draining is set on shutdown, before the listener closes: readiness
 	// fails so that a load balancer stops sending requests here.
 	draining atomic.Bool
@@ -55,10 +57,13 @@ type instance struct {
 // and an instance restarted during a NATS outage must come up. What needs
 // the bus is started here and waits for it on its own.
 func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, reg *prometheus.Registry) (_ *instance, err error) {
-	in := &instance{sockets: wsgorilla.NewRegistry(), failed: make(chan error, 1)}
+	in := &instance{conns: transport.NewRegistry(), failed: make(chan error, 1)}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edupulse_ws_connections", Help: "Open websocket connections on this instance.",
-	}, func() float64 { return float64(in.sockets.Len()) }))
+	}, func() float64 { return float64(in.conns.Websockets()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "edupulse_sse_streams", Help: "Open GraphQL over SSE streams on this instance.",
+	}, func() float64 { return float64(in.conns.Streams()) }))
 	defer func() {
 		if err != nil {
 			in.close()
@@ -102,7 +107,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	if pg != nil {
 		tail = pg.Tail()
 	}
-	hub, err := live.New(ctx, tail, live.Options{Replay: st, Logger: logger, Metrics: live.NewMetrics(reg)})
+	hub, err := live.New(ctx, tail, live.Options{Replay: st, Logger: logger, Metrics: live.NewMetrics(reg), Buffer: cfg.SubscriberBuffer})
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +151,16 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 			Logger:   logger,
 			Registry: reg,
 			Hub:      hub,
-			Websocket: &graph.WebsocketOptions{
+			SSE:      transport.SSE{Registry: in.conns},
+			Websocket: &transport.WebsocketOptions{
 				Tokens:         tokens,
 				AllowedOrigins: cfg.AllowedOrigins,
 				DevMode:        cfg.DevMode(),
-				Registry:       in.sockets,
+				Registry:       in.conns,
 				Logger:         logger,
+				// A traceparent in connection_init continues the client's
+				// trace (contract §10, Observability).
+				InitContext: tracing.FromInitPayload,
 			},
 			DisableIntrospection:    !cfg.Introspection,
 			PersistedQueryCacheSize: graph.DefaultPersistedQueryCacheSize,
@@ -247,11 +256,14 @@ func (in *instance) drain(ctx context.Context, period time.Duration) {
 	}
 }
 
-// closeSockets ends every websocket with 1012 (service restart), which the
-// graphql-ws client answers by reconnecting, to another instance or to
-// this one once it is back.
-func (in *instance) closeSockets() {
-	in.sockets.CloseAll(wsgorilla.CloseServiceRestart, "server shutting down")
+// closeLive ends every live connection: websockets with 1012 (service
+// restart), event streams without `complete`. Clients answer by
+// reconnecting (graphql-ws; EventSource with Last-Event-ID), to another
+// instance or to this one once it is back. It returns once every websocket
+// is closed; run when the listener's shutdown begins, which would
+// otherwise wait for the streams, and again after it.
+func (in *instance) closeLive() {
+	in.conns.CloseAll(transport.CloseServiceRestart, "server shutting down")
 }
 
 // close stops the background work (the relay finishes its batch), then

@@ -49,7 +49,7 @@ func startNode(t testing.TB, dataDir, databaseURL, natsURL string, tweak ...func
 
 // tryStartNode is startNode for a goroutine other than the test's: it
 // returns the error instead of failing the test.
-func tryStartNode(t *testing.T, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) (*node, error) {
+func tryStartNode(t testing.TB, dataDir, databaseURL, natsURL string, tweak ...func(*config.Config)) (*node, error) {
 	cfg := config.Defaults
 	cfg.DataDir, cfg.DatabaseURL, cfg.NATSURL, cfg.JWTSecret = dataDir, databaseURL, natsURL, secret
 	for _, f := range tweak {
@@ -75,8 +75,8 @@ func (n *node) awaitSubscriptions(t *testing.T, want int) {
 }
 
 func (n *node) stop() {
+	n.in.closeLive()
 	n.srv.Close()
-	n.in.closeSockets()
 	n.in.close()
 }
 

@@ -61,6 +61,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(in.closeLive)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("EDUPULSE_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -105,9 +106,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// Stop taking requests and finish the ones in flight; websockets are
-	// hijacked, so Shutdown does not see them: close them with 1012.
+	// hijacked, so Shutdown does not see them: closeLive (registered
+	// above) closes them with 1012, and is waited for here.
 	err = srv.Shutdown(shutdownCtx)
-	in.closeSockets()
+	in.closeLive()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return errors.Join(failure, fmt.Errorf("shutdown: %w", err))
 	}

@@ -394,3 +394,17 @@ func ParseBearer(header string) (token string, ok bool) {
 	}
 	return token, true
 }
+
+// VerifyLive is Verify for what outlives its request (a websocket, an
+// event stream), which ends when the token expires: a token past its exp,
+// even within Leeway, is refused, since the connection would end at once.
+func (t *Tokens) VerifyLive(token string) (Actor, time.Time, error) {
+	actor, exp, err := t.Verify(token)
+	if err != nil {
+		return Actor{}, time.Time{}, err
+	}
+	if !t.now().Before(exp) {
+		return Actor{}, time.Time{}, unauthenticated("token has expired", nil)
+	}
+	return actor, exp, nil
+}

@@ -70,9 +70,14 @@ type Config struct {
 	// balancer), 0 with the embedded store (one instance: nobody to drain to).
 	DrainPeriod time.Duration
 	// MaxConnsPerIP is EDUPULSE_MAX_CONNS_PER_IP: the websocket
-	// connections one client address may hold open (0: no limit). Behind a
-	// proxy every client has the proxy's address: raise it, or limit there.
+	// connections and SSE streams one client address may hold open (0: no
+	// limit). Behind a proxy every client has the proxy's address: raise
+	// it, or limit there.
 	MaxConnsPerIP int
+	// SubscriberBuffer is how many events may wait for one subscriber
+	// before it is cut off (SLOW_CONSUMER); not read from the environment
+	// (tests set it), 0 means the hub's default.
+	SubscriberBuffer int
 
 	// Env is EDUPULSE_ENV: EnvDevelopment (default) or EnvProduction,
 	// which changes the defaults below (contract §8, Production mode).

@@ -30,6 +30,16 @@ var (
 func Parse(msg []byte) Fields {
 	var f Fields
 	f.Type = messageType(msg)
+	f.ID, f.EventID = ids(msg)
+	if f.Type == "" {
+		return parseJSON(msg)
+	}
+	return f
+}
+
+// ids finds the message's id (the first "id" that is not a UUID) and the
+// event's (the first UUID "id" after "data":).
+func ids(msg []byte) (id, eventID string) {
 	data := bytes.Index(msg, dataKey)
 	for rest, off := msg, 0; ; {
 		i := bytes.Index(rest, idKey)
@@ -42,19 +52,16 @@ func Parse(msg []byte) Fields {
 		}
 		switch {
 		case isUUID(v) && data >= 0 && off+i > data:
-			if f.EventID == "" {
-				f.EventID = v
+			if eventID == "" {
+				eventID = v
 			}
-		case !isUUID(v) && f.ID == "":
-			f.ID = v
+		case !isUUID(v) && id == "":
+			id = v
 		}
 		skip := i + len(idKey) + len(v)
 		rest, off = rest[skip:], off+skip
 	}
-	if f.Type == "" {
-		return parseJSON(msg)
-	}
-	return f
+	return id, eventID
 }
 
 func parseJSON(msg []byte) Fields {

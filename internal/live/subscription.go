@@ -27,6 +27,12 @@ type Request struct {
 	// End is called once, just before the channel closes: nil when ctx
 	// ended, an *EndError otherwise.
 	End func(error)
+	// Notify, if set, is called (without blocking, from the hub's
+	// goroutine or any other) whenever Next may have something new to
+	// return: an event queued, the subscriber cut off, the subscription
+	// ended. A reader driven by it calls Next only while Ready is true,
+	// and so never waits in Next for a live event.
+	Notify func()
 }
 
 // MatchFunc selects events for a subscription; au is the event's audience,
@@ -65,6 +71,7 @@ type Subscription struct {
 	batch     []event.Envelope // live events taken from the queue, not yet handed out
 	live      bool             // the replay is over
 	last      *event.Envelope  // the last event handed out
+	held      *event.Envelope  // read by Ready, handed out by Next
 	position  int64            // where to resume from
 	finishing sync.Once
 	finished  atomic.Bool
@@ -144,7 +151,60 @@ func (s *Subscription) enqueue(e event.Envelope) bool {
 	case s.wake <- struct{}{}:
 	default:
 	}
+	s.notify()
 	return true
+}
+
+func (s *Subscription) notify() {
+	if s.req.Notify != nil {
+		s.req.Notify()
+	}
+}
+
+// Ready reports whether Next would return without waiting for a live
+// event: one is queued, or the subscription is over. While the replay
+// runs it reads the store for the next replayed event. Only Next's
+// goroutine may call it.
+func (s *Subscription) Ready() bool {
+	if s.finished.Load() || s.held != nil {
+		return true
+	}
+	for !s.live {
+		// The replay's next event is read here, so that Next does not
+		// go on to wait for a live one once the replay is over.
+		e, ok, err := s.replayed()
+		if err != nil {
+			s.finish(&EndError{Err: fmt.Errorf("replay: %w", err), Last: s.last, Position: s.position})
+			return true
+		}
+		if ok {
+			s.held = &e
+			return true
+		}
+	}
+	select {
+	case <-s.cutoff:
+		return true
+	case <-s.done:
+		return true
+	default:
+	}
+	// What the client already has is skipped here, as Next would, so
+	// that a true answer is never one Next would wait after.
+	for len(s.batch) > 0 && s.batch[0].Position <= s.from {
+		s.batch = s.batch[1:]
+	}
+	if len(s.batch) > 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.queue {
+		if e.Position > s.from {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Subscription) cut() {
@@ -153,6 +213,7 @@ func (s *Subscription) cut() {
 	if !s.isCut {
 		s.isCut = true
 		close(s.cutoff)
+		defer s.notify()
 	}
 }
 
@@ -219,7 +280,7 @@ func (h *Hub) Open(ctx context.Context, req Request) (*Subscription, error) {
 	}
 	s.live = from < 0
 	// Nobody may be reading when ctx ends: leave the hub then all the same.
-	context.AfterFunc(ctx, func() { s.finish(nil) })
+	context.AfterFunc(ctx, func() { s.finish(nil); s.notify() })
 	return s, nil
 }
 
@@ -326,6 +387,10 @@ func (s *Subscription) next() (event.Envelope, bool) {
 	for {
 		if s.finished.Load() {
 			return event.Envelope{}, false
+		}
+		if e := s.held; e != nil {
+			s.held = nil
+			return *e, true
 		}
 		select {
 		case <-s.cutoff:

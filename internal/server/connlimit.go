@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // codeRateLimited is the contract's code for a refusal that a later retry
@@ -20,10 +22,11 @@ const codeRateLimited = "RATE_LIMITED"
 // are long-lived, so a slot frees up on a scale of seconds, not at once.
 const connRetryAfter = 10 * time.Second
 
-// perAddress bounds the websocket connections one client address holds
-// open, so that one host cannot take every descriptor and every goroutine
-// of an instance. A connection counts from its upgrade request until its
-// socket is closed.
+// perAddress bounds the websocket connections and event streams one
+// client address holds open, so that one host cannot take every descriptor
+// and every goroutine of an instance. A websocket counts from its upgrade
+// request until its socket is closed, an event stream while its request
+// runs.
 type perAddress struct {
 	limit int
 	mu    sync.Mutex
@@ -64,7 +67,8 @@ func limitConns(p *perAddress, refused prometheus.Counter, next http.Handler) ht
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isWebsocketUpgrade(r) {
+		ws, sse := transport.WebsocketRequested(r), transport.SSERequested(r)
+		if !ws && !sse {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -72,6 +76,12 @@ func limitConns(p *perAddress, refused prometheus.Counter, next http.Handler) ht
 		if !p.acquire(addr) {
 			refused.Inc()
 			writeRateLimited(w, "too many open connections from this address")
+			return
+		}
+		if sse {
+			// An event stream lives on its request: its slot, as long.
+			defer p.release(addr)
+			next.ServeHTTP(w, r)
 			return
 		}
 		hw := &slotWriter{ResponseWriter: w, release: sync.OnceFunc(func() { p.release(addr) })}

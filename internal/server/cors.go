@@ -2,10 +2,10 @@ package server
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/rs/cors"
+
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // corsMaxAge lets a browser reuse a preflight's answer for ten minutes
@@ -18,32 +18,12 @@ const corsMaxAge = 600
 // Access-Control-Allow-Origin echoing the origin. Any other origin gets
 // no CORS header at all, so the browser keeps the response from its page.
 func corsFor(allowed []string, dev bool) *cors.Cors {
-	set := make(map[string]bool, len(allowed))
-	for _, o := range allowed {
-		set[strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/"))] = true
-	}
 	return cors.New(cors.Options{
-		AllowOriginFunc: func(origin string) bool {
-			if set[strings.ToLower(origin)] {
-				return true
-			}
-			return dev && isLoopbackOrigin(origin)
-		},
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", CorrelationHeader, "traceparent", "tracestate"},
-		ExposedHeaders: []string{CorrelationHeader},
-		MaxAge:         corsMaxAge,
+		// The same allow-list as the websocket's origin check.
+		AllowOriginFunc: transport.NewOrigins(allowed, dev).Allowed,
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:  []string{"Authorization", "Content-Type", "Accept", "Last-Event-ID", CorrelationHeader, "traceparent", "tracestate"},
+		ExposedHeaders:  []string{CorrelationHeader},
+		MaxAge:          corsMaxAge,
 	})
-}
-
-func isLoopbackOrigin(origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return false
-	}
-	switch u.Hostname() {
-	case "localhost", "127.0.0.1", "::1":
-		return true
-	}
-	return false
 }

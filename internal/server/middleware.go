@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/reqctx"
 	"github.com/edupulse/edupulse-live/internal/tracing"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // CorrelationHeader carries a request's correlation id in both directions.
@@ -152,19 +154,15 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 // authenticate must not be silently treated as anonymous.
 func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocketUpgrade(r) {
+		if transport.WebsocketRequested(r) {
 			// Browsers cannot set headers on a websocket: the token comes in
 			// the connection_init payload, checked by the GraphQL layer.
 			next.ServeHTTP(w, r)
 			return
 		}
+		queryToken, inQuery := takeAccessToken(r)
 		values := r.Header.Values("Authorization")
-		if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
-			// An empty header is what a client sends when its token field
-			// is blank: the same as none.
-			next.ServeHTTP(w, r)
-			return
-		}
+		noHeader := len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "")
 		reject := func(reason string) {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "bearer token rejected",
 				slog.String("reason", reason),
@@ -174,44 +172,66 @@ func authenticate(tokens *auth.Tokens, log *slog.Logger, next http.Handler) http
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, codeUnauthenticated, reason)
 		}
-		if len(values) > 1 {
+		var token string
+		switch {
+		case inQuery && (!noHeader || r.Method != http.MethodGet || !transport.SSERequested(r)):
+			// RFC 6750 §2.3 is the last resort, for what cannot send a
+			// header: EventSource. One way per request (§2).
+			reject("access_token is accepted only on event-stream GET requests without an Authorization header")
+			return
+		case inQuery:
+			token = queryToken
+		case noHeader:
+			// An empty header is what a client sends when its token field
+			// is blank: the same as none.
+			next.ServeHTTP(w, r)
+			return
+		case len(values) > 1:
 			reject("more than one Authorization header")
 			return
+		default:
+			var ok bool
+			if token, ok = auth.ParseBearer(values[0]); !ok {
+				reject("the Authorization header is not of the form \"Bearer <token>\"")
+				return
+			}
 		}
-		token, ok := auth.ParseBearer(values[0])
-		if !ok {
-			reject("the Authorization header is not of the form \"Bearer <token>\"")
-			return
+		verify := tokens.Verify
+		if transport.SSERequested(r) {
+			// A stream ends when the token does: one already past its exp
+			// (within auth.Leeway) would end at once, as a websocket's.
+			verify = tokens.VerifyLive
 		}
-		actor, _, err := tokens.Verify(token)
+		actor, exp, err := verify(token)
 		if err != nil {
 			// Verify's message gives the reason without the token or the
 			// secret, so it is safe to return.
 			reject(err.Error())
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithActor(r.Context(), actor)))
+		// The expiry ends what outlives the request's usual span: an event
+		// stream.
+		next.ServeHTTP(w, r.WithContext(auth.WithExpiry(auth.WithActor(r.Context(), actor), exp)))
 	})
 }
 
-// isWebsocketUpgrade reports whether r opens a websocket (RFC 6455 §4.1).
-func isWebsocketUpgrade(r *http.Request) bool {
-	return r.Method == http.MethodGet &&
-		headerHasToken(r.Header, "Connection", "upgrade") &&
-		headerHasToken(r.Header, "Upgrade", "websocket")
-}
-
-// headerHasToken reports whether the comma-separated header name lists token
-// (case-insensitively), as in "Connection: keep-alive, Upgrade".
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
+// takeAccessToken removes the access_token parameter from r's URL, where
+// nothing after this point (a log line, gqlgen) can see it, and returns it.
+func takeAccessToken(r *http.Request) (string, bool) {
+	if !strings.Contains(r.URL.RawQuery, "access_token") {
+		return "", false
 	}
-	return false
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || !q.Has("access_token") {
+		return "", false
+	}
+	token := q.Get("access_token")
+	q.Del("access_token")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	r.RequestURI = u.RequestURI()
+	return token, true
 }
 
 // limitBody bounds what a /query body may make us read. A declared length

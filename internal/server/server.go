@@ -71,8 +71,8 @@ type Options struct {
 	// body; zero means DefaultBodyTimeout. (Headers are bounded by the
 	// http.Server's ReadHeaderTimeout.)
 	BodyTimeout time.Duration
-	// MaxConnsPerIP bounds the websocket connections one client address
-	// may hold open; zero or less means no limit.
+	// MaxConnsPerIP bounds the websocket connections and event streams
+	// one client address may hold open; zero or less means no limit.
 	MaxConnsPerIP int
 	// AllowedOrigins are the browser origins allowed to call /query from
 	// another origin (CORS); DevMode adds any loopback origin.

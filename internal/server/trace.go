@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edupulse/edupulse-live/internal/tracing"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // traceRequests continues the caller's trace (its traceparent header) on
@@ -20,7 +21,9 @@ func traceRequests(next http.Handler) http.Handler {
 			return
 		}
 		ctx := tracing.Extract(r.Context(), r.Header.Get(tracing.Header), r.Header.Get("tracestate"))
-		if isWebsocketUpgrade(r) || r.Method == http.MethodOptions {
+		if transport.WebsocketRequested(r) || transport.SSERequested(r) || r.Method == http.MethodOptions {
+			// A socket or an event stream lives for many operations or a
+			// whole subscription: each operation has its own span instead.
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}

@@ -59,11 +59,13 @@ export async function buildServer(t) {
  * for it to exit (it closes websockets with 1012 first).
  */
 export class Server {
-  constructor(bin, dataDir, name, { devMode = false } = {}) {
+  constructor(bin, dataDir, name, { devMode = false, env = {} } = {}) {
     this.bin = bin;
     this.dataDir = dataDir;
     this.name = name;
     this.devMode = devMode;
+    /** More of the server's environment (EDUPULSE_TRUSTED_DOCUMENTS, …). */
+    this.env = env;
     this.addr = '127.0.0.1:0';
     this.proc = undefined;
     this.starts = 0;
@@ -82,6 +84,7 @@ export class Server {
       HOME: process.env.HOME ?? tmpdir(),
       EDUPULSE_DATA_DIR: this.dataDir,
       EDUPULSE_HTTP_ADDR: this.addr,
+      ...this.env,
     };
     // Development mode is the absence of a secret.
     if (!this.devMode) env.EDUPULSE_JWT_SECRET = secret;

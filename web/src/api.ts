@@ -1,5 +1,6 @@
 // Queries and mutations over HTTP (POST /query), typed by the generated
 // documents.
+import { PERSISTED_QUERY_NOT_FOUND, documentRef, sentByHash, serverWantsTexts } from './documents';
 import type { TypedDocumentString } from './gql/graphql';
 
 /** One GraphQL error as the server sends it (contract §4). */
@@ -42,13 +43,26 @@ export const wsURL = httpURL.replace(/^http/, 'ws');
 
 /**
  * Runs a query or mutation with the bearer token and returns its data, or
- * throws an ApiError carrying the server's error codes.
+ * throws an ApiError carrying the server's error codes. The document goes
+ * by hash (src/documents.ts); a server that does not know the hash gets
+ * the text instead.
  */
 export async function execute<TResult, TVariables>(
   token: string,
   document: TypedDocumentString<TResult, TVariables>,
   ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
 ): Promise<TResult> {
+  const ref = documentRef(document);
+  try {
+    return await post<TResult>(token, { ...ref, variables: variables ?? {} });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === PERSISTED_QUERY_NOT_FOUND && sentByHash(ref))) throw err;
+    serverWantsTexts();
+    return post<TResult>(token, { ...documentRef(document), variables: variables ?? {} });
+  }
+}
+
+async function post<TResult>(token: string, body: object): Promise<TResult> {
   let response: Response;
   try {
     response = await fetch(httpURL, {
@@ -58,22 +72,22 @@ export async function execute<TResult, TVariables>(
         Accept: 'application/graphql-response+json, application/json',
         Authorization: `Bearer ${token}`,
       },
-      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+      body: JSON.stringify(body),
     });
   } catch (err) {
     throw new ApiError(`network error: ${String(err)}`, 'NETWORK');
   }
-  let body: { data?: TResult | null; errors?: GraphQLErrorShape[] };
+  let result: { data?: TResult | null; errors?: GraphQLErrorShape[] };
   try {
-    body = await response.json();
+    result = await response.json();
   } catch {
     throw new ApiError(`HTTP ${response.status}: not a GraphQL response`, 'HTTP_' + response.status);
   }
-  if (body.errors?.length) {
-    throw new ApiError(describeErrors(body.errors), errorCode(body.errors), body.errors);
+  if (result.errors?.length) {
+    throw new ApiError(describeErrors(result.errors), errorCode(result.errors), result.errors);
   }
-  if (!body.data) {
+  if (!result.data) {
     throw new ApiError(`HTTP ${response.status}: no data`, 'HTTP_' + response.status);
   }
-  return body.data;
+  return result.data;
 }

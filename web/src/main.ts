@@ -1,43 +1,27 @@
-// The live classroom page: a teacher opens a pulse and sees the answers
-// arrive; a student answers a pulse by id. No framework: a few elements
-// wired by hand, every operation typed by the generated documents.
+// The live classroom page: a teacher opens a pulse and watches the class
+// answer (a live dashboard and the latest answers); a student answers a
+// pulse by id. No framework: a few elements wired by hand, every operation
+// typed by the generated documents. The state lives in a Session (token,
+// transport, live client) and one object per view.
 import './style.css';
 import { ApiError, execute } from './api';
-import { type ConnectionState, type LiveClient, type PulseEvent, PulseFeed, createLiveClient } from './live';
-import {
-  ClosePulseMutation,
-  CreatePulseMutation,
-  PulseQuery,
-  RespondToPulseMutation,
-  ViewerQuery,
-} from './operations';
+import { $, el } from './dom';
+import type { ConnectionState } from './live';
+import { ViewerQuery } from './operations';
+import { Session, isTransport } from './session';
+import { StudentView } from './student';
+import { TeacherView } from './teacher';
 import { fetchDevTokens, fragmentParams, initialToken, readClaims, saveToken, setFragment } from './token';
 
 type View = 'teacher' | 'student';
 
-function $<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el as T;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
-
-const statusEl = $('status');
+const firstToken = initialToken(); // (removes the token from the address first)
+const params = fragmentParams();
+const askedTransport = params.get('transport');
+const session = new Session(firstToken, isTransport(askedTransport) ? askedTransport : 'websocket');
+const teacher = new TeacherView(session);
+const student = new StudentView(session);
 const tokenInput = $<HTMLInputElement>('token-input');
-
-let token = initialToken();
-let live: LiveClient | undefined;
-let feed: PulseFeed | undefined;
 
 // --- connection status ------------------------------------------------------
 
@@ -49,41 +33,42 @@ const stateLabel: Record<ConnectionState, string> = {
   rejected: 'token refused',
 };
 
-function showState(state: ConnectionState, detail?: string): void {
-  statusEl.dataset.state = state;
-  statusEl.textContent = stateLabel[state];
-  statusEl.title = detail ?? '';
-  statusEl.dataset.reconnects = String(live?.reconnects ?? 0);
-  updateFeedInfo();
+function showConnection(state: ConnectionState, detail?: string): void {
+  const status = $('status');
+  status.dataset.state = state;
+  status.textContent = stateLabel[state];
+  status.title = detail ?? '';
+  status.dataset.reconnects = String(session.reconnects);
 }
 
-function liveClient(): LiveClient {
-  if (!live) {
-    // A disposed client may still report its closing: only the current
-    // one sets the status.
-    const client: LiveClient = createLiveClient(() => token, {
-      onState: (state, detail) => {
-        if (live === client) showState(state, detail);
-      },
-    });
-    live = client;
-  }
-  return live;
-}
+session.listen({ onReset: () => {}, onConnection: showConnection });
+
+// --- transport --------------------------------------------------------------
+
+const transportSelect = $<HTMLSelectElement>('transport');
+transportSelect.value = session.transport;
+transportSelect.addEventListener('change', () => {
+  const next = transportSelect.value;
+  if (!isTransport(next)) return;
+  const p = fragmentParams();
+  if (next === 'websocket') p.delete('transport');
+  else p.set('transport', next);
+  setFragment(p);
+  // What was followed is followed again over the new transport.
+  const watching = teacher.pulseId;
+  session.setTransport(next);
+  if (watching) void teacher.watchExisting(watching);
+  if (currentView() === 'student') student.follow();
+});
 
 // --- token ------------------------------------------------------------------
 
 async function useToken(next: string, chooseView = true): Promise<void> {
-  token = next.trim();
+  const watching = teacher.pulseId;
+  session.setToken(next);
+  const token = session.token;
   saveToken(token);
   tokenInput.value = token;
-  // A new token is only sent in a new connection_init: start afresh.
-  const watching = feed;
-  feed?.stop();
-  feed = undefined;
-  live?.dispose();
-  live = undefined;
-  showState('idle');
 
   const whoami = $('whoami');
   if (!token) {
@@ -99,7 +84,8 @@ async function useToken(next: string, chooseView = true): Promise<void> {
     whoami.textContent = `Signed in as ${viewer.role.toLowerCase()} ${viewer.id}` +
       (claims?.exp ? ` · token valid until ${new Date(claims.exp * 1000).toLocaleString()}` : '');
     whoami.className = 'muted';
-    if (watching && viewer.role !== 'STUDENT') void watchExisting(watching.pulseId);
+    if (watching && viewer.role !== 'STUDENT') void teacher.watchExisting(watching);
+    if (currentView() === 'student') student.follow();
   } catch (err) {
     whoami.textContent = err instanceof ApiError && err.code === 'UNAUTHENTICATED'
       ? 'The server refused this token (expired, or signed with another secret): get a new one.'
@@ -123,10 +109,14 @@ async function offerDevTokens(): Promise<void> {
     box.append(b);
   }
   box.hidden = false;
-  if (!token) await useToken(tokens[0]!.token);
+  if (!session.token) await useToken(tokens[0]!.token);
 }
 
 // --- views ------------------------------------------------------------------
+
+function currentView(): View {
+  return $('student-view').hidden ? 'teacher' : 'student';
+}
 
 function selectView(view: View): void {
   $('teacher-view').hidden = view !== 'teacher';
@@ -134,214 +124,32 @@ function selectView(view: View): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('.tabs button')) {
     b.setAttribute('aria-pressed', String(b.dataset.view === view));
   }
-  const params = fragmentParams();
-  params.set('view', view);
-  setFragment(params);
+  const p = fragmentParams();
+  p.set('view', view);
+  setFragment(p);
 }
 
 for (const b of document.querySelectorAll<HTMLButtonElement>('.tabs button')) {
   b.addEventListener('click', () => selectView(b.dataset.view as View));
 }
 
-// --- teacher ----------------------------------------------------------------
-
-const answersEl = $('answers');
-let answerCount = 0;
-
-function teacherError(message: string): void {
-  $('teacher-error').textContent = message;
-}
-
-function updateFeedInfo(): void {
-  const info = $('feed-info');
-  if (!feed) {
-    info.textContent = '';
-    return;
-  }
-  const reconnects = live?.reconnects ?? 0;
-  info.dataset.reconnects = String(reconnects);
-  info.dataset.repeats = String(feed.repeatsDropped);
-  info.textContent = reconnects ? `reconnected ${reconnects}× and resumed from the last event seen` : '';
-}
-
-function setCount(n: number): void {
-  answerCount = n;
-  $('answer-count').textContent = String(n);
-  $('answer-label').textContent = n === 1 ? 'answer' : 'answers';
-  $('empty-hint').hidden = n > 0;
-}
-
-function showEvent(event: PulseEvent): void {
-  const p = event.payload;
-  if (p.__typename === 'LearningPulseResponded') {
-    const r = p.response;
-    const meta = [`student ${p.studentId.slice(0, 8)}`];
-    if (r?.confidence) meta.push(`confidence ${r.confidence}/5`);
-    if (r) meta.push(new Date(r.createdAt).toLocaleTimeString());
-    answersEl.append(
-      el('li', { 'data-testid': 'answer', 'data-event-id': event.id, 'data-version': String(event.version) },
-        el('span', { class: 'answer-text' }, r ? r.answer : '(answer not visible to you)'),
-        el('span', { class: 'muted' }, meta.join(' · '))),
-    );
-    setCount(answerCount + 1);
-  } else if (event.type === 'LEARNING_PULSE_CLOSED') {
-    markClosed();
-  }
-  updateFeedInfo();
-}
-
-function markClosed(): void {
-  const btn = $<HTMLButtonElement>('close-pulse');
-  btn.disabled = true;
-  btn.textContent = 'Closed';
-  $('pulse-card').dataset.closed = 'true';
-}
-
-/** Shows a pulse and follows its events from `after` (null: from now on). */
-function watch(pulseId: string, title: string, after: string | null, closed: boolean): void {
-  feed?.stop();
-  teacherError('');
-  answersEl.replaceChildren();
-  setCount(0);
-  $('pulse-title-view').textContent = title;
-  $('pulse-id').textContent = pulseId;
-  $<HTMLAnchorElement>('student-link').href = `#view=student&pulse=${encodeURIComponent(pulseId)}`;
-  const card = $('pulse-card');
-  card.hidden = false;
-  delete card.dataset.closed;
-  const btn = $<HTMLButtonElement>('close-pulse');
-  btn.disabled = false;
-  btn.textContent = 'Close pulse';
-  if (closed) markClosed();
-
-  const params = fragmentParams();
-  params.set('pulse', pulseId);
-  setFragment(params);
-
-  feed = new PulseFeed(liveClient().client, pulseId, after, {
-    onEvent: showEvent,
-    onError: (message, code) => {
-      teacherError(code === 'FORBIDDEN' ? 'The server refused the token: paste a new one and watch again.' : message);
-    },
-  });
-  feed.start();
-}
-
-async function watchExisting(pulseId: string): Promise<void> {
-  try {
-    const { pulse } = await execute(token, PulseQuery, { id: pulseId });
-    if (!pulse) {
-      teacherError('No such pulse (or not visible to you).');
-      return;
-    }
-    // Resume from the pulse's first event (its creation): the server
-    // replays every answer given since, then continues live.
-    watch(pulse.id, pulse.title, pulse.events.edges[0]?.cursor ?? null, pulse.closedAt != null);
-  } catch (err) {
-    teacherError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-$('create-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  void (async () => {
-    const title = $<HTMLInputElement>('pulse-title').value;
-    try {
-      const { createPulse } = await execute(token, CreatePulseMutation, { input: { title } });
-      // Subscribe from the creation event's cursor: an answer given between
-      // the mutation and the subscription is replayed, not lost.
-      watch(createPulse.pulse.id, createPulse.pulse.title, createPulse.event.cursor, false);
-    } catch (err) {
-      teacherError(err instanceof Error ? err.message : String(err));
-    }
-  })();
-});
-
-$('watch-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  const id = $<HTMLInputElement>('watch-id').value.trim();
-  if (id) void watchExisting(id);
-});
-
-$('close-pulse').addEventListener('click', () => {
-  if (!feed) return;
-  const pulseId = feed.pulseId;
-  void execute(token, ClosePulseMutation, { input: { pulseId } }).catch((err: unknown) =>
-    teacherError(err instanceof Error ? err.message : String(err)),
-  );
-});
-
-// --- student ----------------------------------------------------------------
-
-const studentMessages: Record<string, string> = {
-  CONFLICT: 'Not recorded: you have already answered this pulse, or it is closed.',
-  NOT_FOUND: 'Not recorded: there is no such pulse.',
-  FORBIDDEN: 'Not recorded: only a student token can answer a pulse.',
-  UNAUTHENTICATED: 'Not recorded: the server refused the token; get a new one.',
-  RATE_LIMITED: 'Not recorded: too many requests; try again in a moment.',
-};
-
-async function showPulseTitle(): Promise<void> {
-  const id = $<HTMLInputElement>('answer-pulse').value.trim();
-  const out = $('answer-pulse-title');
-  out.textContent = '';
-  if (!id || !token) return;
-  try {
-    const { pulse } = await execute(token, PulseQuery, { id });
-    out.textContent = pulse ? `“${pulse.title}”${pulse.closedAt ? ' (closed)' : ''}` : 'No such pulse.';
-  } catch {
-    // The answer's own error says more.
-  }
-}
-
-$('answer-pulse').addEventListener('change', () => void showPulseTitle());
-
-$('answer-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  void (async () => {
-    const result = $('answer-result');
-    const error = $('student-error');
-    result.textContent = '';
-    error.textContent = '';
-    const confidence = $<HTMLSelectElement>('answer-confidence').value;
-    try {
-      const { respondToPulse } = await execute(token, RespondToPulseMutation, {
-        input: {
-          pulseId: $<HTMLInputElement>('answer-pulse').value.trim(),
-          answer: $<HTMLTextAreaElement>('answer-text').value,
-          confidence: confidence ? Number(confidence) : null,
-        },
-      });
-      result.textContent = `Answer recorded at ${new Date(respondToPulse.response.createdAt).toLocaleTimeString()}.`;
-      $<HTMLTextAreaElement>('answer-text').value = '';
-    } catch (err) {
-      error.textContent = err instanceof ApiError
-        ? (studentMessages[err.code] ?? err.message) + (err.code === 'BAD_USER_INPUT' ? ` (${err.message})` : '')
-        : String(err);
-    }
-  })();
-});
-
 // --- start ------------------------------------------------------------------
 
 function start(): void {
-  const params = fragmentParams();
   const pulse = params.get('pulse');
   if (pulse) {
     $<HTMLInputElement>('answer-pulse').value = pulse;
     $<HTMLInputElement>('watch-id').value = pulse;
   }
   selectView(params.get('view') === 'student' ? 'student' : 'teacher');
-  tokenInput.value = token;
-  showState('idle');
+  tokenInput.value = session.token;
+  showConnection('idle');
   void (async () => {
-    if (token) await useToken(token, !params.has('view'));
+    if (session.token) await useToken(session.token, !params.has('view'));
     await offerDevTokens();
-    const claims = readClaims(token);
-    if (pulse && token && claims?.role !== 'student' && params.get('view') !== 'student') {
-      await watchExisting(pulse);
-    } else if (pulse) {
-      void showPulseTitle();
+    const claims = readClaims(session.token);
+    if (pulse && session.token && claims?.role !== 'student' && params.get('view') !== 'student') {
+      await teacher.watchExisting(pulse);
     }
   })();
 }

@@ -95,3 +95,41 @@ export const PulseEventsSubscription = graphql(`
     }
   }
 `);
+
+// The teacher's dashboard: the pulse as it stands, pushed after each change
+// (conflated: always the latest state, never an older one). The counts
+// cover every response, whoever watches.
+export const PulseDashboardSubscription = graphql(`
+  subscription PulseDashboard($id: UUID!) {
+    pulseState(id: $id) {
+      id
+      title
+      closedAt
+      responseCount
+      confidenceCounts
+    }
+  }
+`);
+
+// The student's page: whether the pulse is still open, and the student's
+// own answer (a student sees only their own responses).
+export const StudentPulseSubscription = graphql(`
+  subscription StudentPulse($id: UUID!) {
+    pulseState(id: $id) {
+      id
+      title
+      closedAt
+      responseCount
+      responses(first: 1) {
+        edges {
+          node {
+            id
+            answer
+            confidence
+            createdAt
+          }
+        }
+      }
+    }
+  }
+`);

@@ -21,6 +21,8 @@ type Documents = {
     "\n  mutation ClosePulse($input: ClosePulseInput!) {\n    closePulse(input: $input) {\n      pulse {\n        id\n        closedAt\n      }\n    }\n  }\n": typeof types.ClosePulseDocument,
     "\n  query Pulse($id: UUID!) {\n    pulse(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      events(first: 1) {\n        edges {\n          cursor\n        }\n      }\n    }\n  }\n": typeof types.PulseDocument,
     "\n  subscription PulseEvents($pulseId: UUID!, $after: String) {\n    pulseEvents(pulseId: $pulseId, after: $after) {\n      id\n      cursor\n      version\n      type\n      occurredAt\n      payload {\n        __typename\n        ... on LearningPulseResponded {\n          studentId\n          responseId\n          response {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.PulseEventsDocument,
+    "\n  subscription PulseDashboard($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      confidenceCounts\n    }\n  }\n": typeof types.PulseDashboardDocument,
+    "\n  subscription StudentPulse($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      responses(first: 1) {\n        edges {\n          node {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.StudentPulseDocument,
 };
 const documents: Documents = {
     "\n  query Viewer {\n    viewer {\n      id\n      role\n    }\n  }\n": types.ViewerDocument,
@@ -29,6 +31,8 @@ const documents: Documents = {
     "\n  mutation ClosePulse($input: ClosePulseInput!) {\n    closePulse(input: $input) {\n      pulse {\n        id\n        closedAt\n      }\n    }\n  }\n": types.ClosePulseDocument,
     "\n  query Pulse($id: UUID!) {\n    pulse(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      events(first: 1) {\n        edges {\n          cursor\n        }\n      }\n    }\n  }\n": types.PulseDocument,
     "\n  subscription PulseEvents($pulseId: UUID!, $after: String) {\n    pulseEvents(pulseId: $pulseId, after: $after) {\n      id\n      cursor\n      version\n      type\n      occurredAt\n      payload {\n        __typename\n        ... on LearningPulseResponded {\n          studentId\n          responseId\n          response {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": types.PulseEventsDocument,
+    "\n  subscription PulseDashboard($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      confidenceCounts\n    }\n  }\n": types.PulseDashboardDocument,
+    "\n  subscription StudentPulse($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      responses(first: 1) {\n        edges {\n          node {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n": types.StudentPulseDocument,
 };
 
 /**
@@ -55,6 +59,14 @@ export function graphql(source: "\n  query Pulse($id: UUID!) {\n    pulse(id: $i
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription PulseEvents($pulseId: UUID!, $after: String) {\n    pulseEvents(pulseId: $pulseId, after: $after) {\n      id\n      cursor\n      version\n      type\n      occurredAt\n      payload {\n        __typename\n        ... on LearningPulseResponded {\n          studentId\n          responseId\n          response {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').PulseEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PulseDashboard($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      confidenceCounts\n    }\n  }\n"): typeof import('./graphql').PulseDashboardDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription StudentPulse($id: UUID!) {\n    pulseState(id: $id) {\n      id\n      title\n      closedAt\n      responseCount\n      responses(first: 1) {\n        edges {\n          node {\n            id\n            answer\n            confidence\n            createdAt\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').StudentPulseDocument;
 
 
 export function graphql(source: string) {

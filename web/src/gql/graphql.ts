@@ -99,6 +99,20 @@ export type PulseEventsSubscription = { pulseEvents: { id: string, cursor: strin
       | { __typename: 'QuizSubmitted' }
      } };
 
+export type PulseDashboardSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PulseDashboardSubscription = { pulseState: { id: string, title: string, closedAt: string | null, responseCount: number, confidenceCounts: Array<number> } };
+
+export type StudentPulseSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type StudentPulseSubscription = { pulseState: { id: string, title: string, closedAt: string | null, responseCount: number, responses: { edges: Array<{ node: { id: string, answer: string, confidence: number | null, createdAt: string } }> } } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -125,7 +139,7 @@ export const ViewerDocument = new TypedDocumentString(`
     role
   }
 }
-    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+    `, {"hash":"sha256:68d5b36c8ef583822a01fd59df3837c6b8f3a7b4afb8769d5a7b21844af2323e"}) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
 export const CreatePulseDocument = new TypedDocumentString(`
     mutation CreatePulse($input: CreatePulseInput!) {
   createPulse(input: $input) {
@@ -140,7 +154,7 @@ export const CreatePulseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CreatePulseMutation, CreatePulseMutationVariables>;
+    `, {"hash":"sha256:1298fcaf67ba1f230994149601ee2814ec56eb684fd3f3eadcdc66fadb2ff3c6"}) as unknown as TypedDocumentString<CreatePulseMutation, CreatePulseMutationVariables>;
 export const RespondToPulseDocument = new TypedDocumentString(`
     mutation RespondToPulse($input: RespondToPulseInput!) {
   respondToPulse(input: $input) {
@@ -152,7 +166,7 @@ export const RespondToPulseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RespondToPulseMutation, RespondToPulseMutationVariables>;
+    `, {"hash":"sha256:e0f5a9d5743fed60b74210f8765a00a14c910a7b332d389620f7b89fa89528b9"}) as unknown as TypedDocumentString<RespondToPulseMutation, RespondToPulseMutationVariables>;
 export const ClosePulseDocument = new TypedDocumentString(`
     mutation ClosePulse($input: ClosePulseInput!) {
   closePulse(input: $input) {
@@ -162,7 +176,7 @@ export const ClosePulseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ClosePulseMutation, ClosePulseMutationVariables>;
+    `, {"hash":"sha256:1d9164799befc386ffde90e2e5dfed0043e7d5b668f7874df0f24bfcf802fd77"}) as unknown as TypedDocumentString<ClosePulseMutation, ClosePulseMutationVariables>;
 export const PulseDocument = new TypedDocumentString(`
     query Pulse($id: UUID!) {
   pulse(id: $id) {
@@ -177,7 +191,7 @@ export const PulseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<PulseQuery, PulseQueryVariables>;
+    `, {"hash":"sha256:ceb3fbc5c09d905fad6bde12a43d113b21d5b8b39cf5d12dbe750e673854bed5"}) as unknown as TypedDocumentString<PulseQuery, PulseQueryVariables>;
 export const PulseEventsDocument = new TypedDocumentString(`
     subscription PulseEvents($pulseId: UUID!, $after: String) {
   pulseEvents(pulseId: $pulseId, after: $after) {
@@ -201,4 +215,35 @@ export const PulseEventsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<PulseEventsSubscription, PulseEventsSubscriptionVariables>;
+    `, {"hash":"sha256:3b0db3b07fa79a7366b9c381ebeb6c3e7dad7c3366f27823719e658e67495217"}) as unknown as TypedDocumentString<PulseEventsSubscription, PulseEventsSubscriptionVariables>;
+export const PulseDashboardDocument = new TypedDocumentString(`
+    subscription PulseDashboard($id: UUID!) {
+  pulseState(id: $id) {
+    id
+    title
+    closedAt
+    responseCount
+    confidenceCounts
+  }
+}
+    `, {"hash":"sha256:59928a58e5784b0d4c1ec0a0be727f64cf0239ddf0534c684d5cc58a5869a7bc"}) as unknown as TypedDocumentString<PulseDashboardSubscription, PulseDashboardSubscriptionVariables>;
+export const StudentPulseDocument = new TypedDocumentString(`
+    subscription StudentPulse($id: UUID!) {
+  pulseState(id: $id) {
+    id
+    title
+    closedAt
+    responseCount
+    responses(first: 1) {
+      edges {
+        node {
+          id
+          answer
+          confidence
+          createdAt
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:f8d3bd6a9b3b2f7116ffc97bf4948652f30fc146497beac03ec3fe28851e5b96"}) as unknown as TypedDocumentString<StudentPulseSubscription, StudentPulseSubscriptionVariables>;

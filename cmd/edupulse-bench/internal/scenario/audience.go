@@ -16,7 +16,7 @@ import (
 // audience is a set of subscriptions spread over websocket connections,
 // perConn on each, with ids s1…s<perConn>; each records what it receives.
 type audience struct {
-	conns   []*gqlclient.WS
+	conns   []stream
 	subs    []*subscriber
 	perConn int
 
@@ -28,6 +28,12 @@ type audience struct {
 	sampleMu sync.Mutex
 	samples  [][]byte // the first "next" of each subscription of the first connection
 	firstErr atomic.Value
+}
+
+// stream is a websocket or an SSE stream.
+type stream interface {
+	Read(fn func(gqlclient.Message)) error
+	Close() error
 }
 
 type subscriber struct {
@@ -42,7 +48,7 @@ type subscriber struct {
 func dialAudience(ctx context.Context, url string, n, perConn int, raw bool, token func(int) string,
 	subscribe func(ws *gqlclient.WS, id string) error, expect int) (*audience, error) {
 	nconns := (n + perConn - 1) / perConn
-	a := &audience{conns: make([]*gqlclient.WS, nconns), subs: make([]*subscriber, n), perConn: perConn,
+	a := &audience{conns: make([]stream, nconns), subs: make([]*subscriber, n), perConn: perConn,
 		samples: make([][]byte, perConn)}
 	for i := range a.subs {
 		a.subs[i] = &subscriber{receipts: make([]stats.Receipt, 0, expect)}
@@ -92,7 +98,44 @@ func dialAudience(ctx context.Context, url string, n, perConn int, raw bool, tok
 	return a, nil
 }
 
-func (a *audience) read(c int, ws *gqlclient.WS) {
+// dialSSEAudience opens n SSE streams to the server at baseURL, each a
+// subscription of its own (graphql-sse's distinct connections mode),
+// authenticated with token(i).
+func dialSSEAudience(ctx context.Context, baseURL string, n int, token func(int) string, query string,
+	vars map[string]any, expect int) (*audience, error) {
+	a := &audience{conns: make([]stream, n), subs: make([]*subscriber, n), perConn: 1, samples: make([][]byte, 1)}
+	for i := range a.subs {
+		a.subs[i] = &subscriber{receipts: make([]stats.Receipt, 0, expect)}
+	}
+	hc := gqlclient.SSEClient()
+	sem := make(chan struct{}, 32)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for c := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			s, err := gqlclient.DialSSE(dctx, hc, baseURL, token(c), query, vars)
+			if err != nil {
+				errs <- fmt.Errorf("stream %d: %w", c, err)
+				return
+			}
+			a.conns[c] = s
+			a.wg.Go(func() { a.read(c, s) })
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *audience) read(c int, ws stream) {
 	err := ws.Read(func(m gqlclient.Message) {
 		switch m.Type {
 		case "next":

@@ -67,6 +67,9 @@ type FanoutOptions struct {
 	PerConn int
 	// TargetRatio is the share of the floor's deliveries/s to reach (0.5).
 	TargetRatio float64
+	// SSE subscribes over GraphQL over SSE (a stream each) instead of
+	// websockets.
+	SSE bool
 }
 
 // Fanout measures live delivery to many subscribers: every subscriber (a
@@ -96,7 +99,7 @@ func Fanout(ctx context.Context, e *Env, o FanoutOptions) error {
 
 func fanoutCase(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase) error {
 	events := max(1, int(c.Rate*o.Duration.Seconds()))
-	row, samples, err := fanoutServer(ctx, e, o, c, events)
+	row, samples, _, err := fanoutServer(ctx, e, o, c, events)
 	if err != nil {
 		return err
 	}
@@ -131,10 +134,12 @@ func fanoutCase(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase) erro
 	return nil
 }
 
-func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, events int) (report.Row, [][]byte, error) {
+// fanoutServer runs the case on a fresh server; cpu is the server's CPU
+// time over the measured run.
+func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, events int) (_ report.Row, _ [][]byte, cpu time.Duration, _ error) {
 	srv, err := e.StartServer(ctx, fmt.Sprintf("fanout-%d", c.Subscribers))
 	if err != nil {
-		return report.Row{}, nil, err
+		return report.Row{}, nil, 0, err
 	}
 	defer e.stopServer(srv)
 	hc := gqlclient.NewHTTP(srv.URL, 8)
@@ -142,27 +147,36 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 	_, teacher := e.NewActor(auth.RoleTeacher)
 	pulse, _, err := createPulse(ctx, hc, teacher)
 	if err != nil {
-		return report.Row{}, nil, err
+		return report.Row{}, nil, 0, err
 	}
 	connectStart := time.Now()
-	aud, err := dialAudience(ctx, gqlclient.WSURL(srv.URL, "/query"), c.Subscribers, o.PerConn, false,
-		func(int) string { _, tok := e.NewActor(auth.RoleAdmin); return tok },
-		func(ws *gqlclient.WS, id string) error {
-			return ws.Subscribe(id, pulseEventsDoc, map[string]any{"p": pulse})
-		},
-		events+8)
+	admin := func(int) string { _, tok := e.NewActor(auth.RoleAdmin); return tok }
+	var aud *audience
+	if o.SSE {
+		aud, err = dialSSEAudience(ctx, srv.URL, c.Subscribers, admin, pulseEventsDoc, map[string]any{"p": pulse}, events+8)
+	} else {
+		aud, err = dialAudience(ctx, gqlclient.WSURL(srv.URL, "/query"), c.Subscribers, o.PerConn, false, admin,
+			func(ws *gqlclient.WS, id string) error {
+				return ws.Subscribe(id, pulseEventsDoc, map[string]any{"p": pulse})
+			},
+			events+8)
+	}
 	if err != nil {
-		return report.Row{}, nil, err
+		return report.Row{}, nil, 0, err
 	}
 	defer aud.close()
 	if _, err := srv.WaitMetric(ctx, "edupulse_live_subscriptions", time.Minute, func(v float64) bool { return v >= float64(c.Subscribers) }); err != nil {
-		return report.Row{}, nil, fmt.Errorf("subscriptions: %w", err)
+		return report.Row{}, nil, 0, fmt.Errorf("subscriptions: %w", err)
 	}
 	e.Logf("fanout %s: %d connections subscribed in %s", c, len(aud.conns), time.Since(connectStart).Round(time.Millisecond))
 	if lim, err := procfs.OpenFilesLimit(srv.PID); err == nil {
 		self, _ := procfs.OpenFilesLimit(os.Getpid())
-		e.Report.Note("fan-out %s: %d websocket connections; open-files limit %d in the server (inherited, read from /proc/<pid>/limits), %d here.",
-			c, len(aud.conns), lim, self)
+		kind := "websocket connections"
+		if o.SSE {
+			kind = "SSE streams"
+		}
+		e.Report.Note("fan-out %s: %d %s; open-files limit %d in the server (inherited, read from /proc/<pid>/limits), %d here.",
+			c, len(aud.conns), kind, lim, self)
 	}
 
 	// Warm up: answers until every subscriber has had one. It also gives
@@ -171,14 +185,14 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 	for range 5 {
 		_, tok := e.NewActor(auth.RoleStudent)
 		if _, err := respond(ctx, hc, tok, respondBody(pulse)); err != nil {
-			return report.Row{}, nil, fmt.Errorf("warm-up: %w", err)
+			return report.Row{}, nil, 0, fmt.Errorf("warm-up: %w", err)
 		}
 		if warmed = aud.waitEach(1, 5*time.Second); warmed {
 			break
 		}
 	}
 	if !warmed {
-		return report.Row{}, nil, errors.New("warm-up: some subscribers never received an event")
+		return report.Row{}, nil, 0, errors.New("warm-up: some subscribers never received an event")
 	}
 	time.Sleep(300 * time.Millisecond)
 	baseline := aud.next.Load()
@@ -196,6 +210,7 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 	aud.waitTotal(baseline+int64(len(em.acks))*int64(c.Subscribers), 5*time.Second)
 	row := report.Row{Scenario: "fan-out", Case: c.String(), System: report.SystemServer, Unit: "deliveries/s", Deliveries: true}
 	m.fill(&row, srv.PID, "edupulse")
+	cpu = m.server.Stop().CPU
 	samples := aud.sample()
 	aud.close()
 	fillDeliveries(&row, stats.Tally(em.acks, aud.receipts()), em, events, aud.errs.Load())
@@ -205,7 +220,7 @@ func fanoutServer(ctx context.Context, e *Env, o FanoutOptions, c FanoutCase, ev
 	if err := aud.err(); err != nil {
 		e.Logf("fanout %s: first subscription error: %v", c, err)
 	}
-	return row, samples, nil
+	return row, samples, cpu, nil
 }
 
 func fillDeliveries(row *report.Row, l stats.Ledger, em *emitted, events int, subErrs int64) {

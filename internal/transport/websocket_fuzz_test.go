@@ -1,17 +1,18 @@
-package graph_test
+package transport_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/edupulse/edupulse-live/internal/auth"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // FuzzWebsocket sends arbitrary frames to /query over a real websocket, in
@@ -23,29 +24,27 @@ import (
 // Properties: the server never panics (1011) and always answers, within the
 // time a client waits, with the probe's answer or a close code of the
 // protocol; every message it sends is a JSON object of a type the protocol
-// has, whose errors carry the contract's codes and show no internals.
-//
-// Three more hold only with EDUPULSE_FUZZ_STRICT=1, because today's code
-// breaks them:
-//
-//   - on graphql-transport-ws, a first message other than connection_init
-//     that our checks let through (a ping, a pong, a complete) is answered
-//     by gqlgen with 1002 "unexpected message", a code the protocol does
-//     not have and that the graphql-ws client takes as fatal; a ping is
-//     due a pong at any time;
-//   - on graphql-transport-ws an `error` for an id is never followed by a
-//     `complete` for it (contract §5). Today gqlgen completes an operation
-//     refused before execution (a parse error, say) after its error;
-//   - a close with 4408 (no connection_init in time) never follows a
-//     connection_init. Today a connection_init whose payload is not a JSON
-//     object is left unanswered until the init timer closes the
-//     connection, where 4400 is due.
+// has, whose errors carry the contract's codes and show no internals; on
+// graphql-transport-ws an `error` for an id is never followed by a
+// `complete` for it, and a close with 4408 (no connection_init in time)
+// never follows a connection_init.
 func FuzzWebsocket(f *testing.F) {
-	s := newFZStack(f, true)
-	srv := httptest.NewServer(s.handler)
-	f.Cleanup(srv.Close)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/query"
-	strict := os.Getenv("EDUPULSE_FUZZ_STRICT") == "1"
+	s := newStack(f, func(o *transport.WebsocketOptions) { o.InitTimeout = 2 * time.Second })
+	url := s.url
+	other, err := auth.NewTokens([]byte("another-secret-of-at-least-32-bytes!!"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	forged, err := other.Issue(newActor(auth.RoleAdmin), time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	bearer := []string{"",
+		"Bearer " + s.token(f, newActor(auth.RoleStudent)),
+		"Bearer " + s.token(f, newActor(auth.RoleTeacher)),
+		"Bearer " + s.token(f, newActor(auth.RoleAdmin)),
+		"Bearer " + forged,
+	}
 
 	join := func(frames ...string) []byte { return []byte(strings.Join(frames, "\n")) }
 	sub := `{"type":"subscribe","id":"1","payload":{"query":"subscription{myEvents{id cursor}}"}}`
@@ -103,15 +102,7 @@ func FuzzWebsocket(f *testing.F) {
 		_ = c.SetWriteDeadline(deadline)
 
 		sent := bytes.Buffer{}
-		first := "" // the type of the first message sent
 		send := func(b []byte) {
-			if sent.Len() == 0 {
-				var m struct {
-					Type string `json:"type"`
-				}
-				_ = json.Unmarshal(b, &m)
-				first = m.Type
-			}
 			sent.Write(b)
 			// A write can fail once the server has closed: the reads tell.
 			_ = c.WriteMessage(websocket.TextMessage, b)
@@ -120,10 +111,7 @@ func FuzzWebsocket(f *testing.F) {
 		// teacher, admin, forged).
 		sentInit := false
 		if who := int(init) % 5; who > 0 {
-			if who == 4 {
-				who = len(s.bearer) - 1
-			}
-			payload, _ := json.Marshal(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": s.bearer[who]}})
+			payload, _ := json.Marshal(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": bearer[who]}})
 			send(payload)
 			sentInit = true
 		}
@@ -156,8 +144,8 @@ func FuzzWebsocket(f *testing.F) {
 		closeCodes := map[int]bool{1000: true, 1009: true, 4400: true, 4401: true, 4403: true, 4408: true, 4409: true, 4429: true}
 		if legacy {
 			allowed = map[string]bool{"connection_ack": true, "connection_error": true, "ka": true, "data": true, "error": true, "complete": true}
-			// The legacy protocol has no close codes of its own: gqlgen's
-			// (1002 for a protocol error) and ours (4403, 4408).
+			// The legacy protocol has no close codes of its own: 1002 for
+			// a protocol error, and ours (4403, 4408).
 			closeCodes = map[int]bool{1000: true, 1002: true, 1009: true, 4403: true, 4408: true}
 		}
 		errored := map[string]bool{}
@@ -168,13 +156,10 @@ func FuzzWebsocket(f *testing.F) {
 				if !errors.As(err, &ce) {
 					t.Fatalf("%s: neither an answer to the probe nor a close frame: %v", proto, err)
 				}
-				if !strict && !legacy && ce.Code == 1002 && first != "connection_init" {
-					return // known today: see the comment of FuzzWebsocket
-				}
 				if !closeCodes[ce.Code] {
 					t.Fatalf("%s: closed with %d %q, not a close code of the protocol", proto, ce.Code, ce.Text)
 				}
-				if strict && ce.Code == 4408 && sentInit {
+				if ce.Code == 4408 && sentInit {
 					t.Fatalf("%s: closed with 4408 (no connection_init in time), though one was sent", proto)
 				}
 				return
@@ -199,7 +184,7 @@ func FuzzWebsocket(f *testing.F) {
 					fzErrors(t, sent.Bytes(), m.Payload, where)
 				}
 			case "complete":
-				if strict && !legacy && errored[m.ID] && subscribed[m.ID] <= 1 {
+				if !legacy && errored[m.ID] && subscribed[m.ID] <= 1 {
 					t.Fatalf("%s: complete for %q after its error", proto, m.ID)
 				}
 			}
@@ -221,4 +206,32 @@ func fzErrorList(p json.RawMessage) string {
 		return "[]"
 	}
 	return "[" + string(p) + "]"
+}
+
+// fzErrors checks the errors of a response body: each has a code of the
+// contract, and no message shows internals. It returns the codes.
+func fzErrors(t *testing.T, request, body []byte, where string) []string {
+	t.Helper()
+	var doc struct {
+		Errors []gqlError `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("%s: errors that are not a list of errors: %s", where, body)
+	}
+	codes := map[string]bool{"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
+		"CONFLICT": true, "RATE_LIMITED": true, "SLOW_CONSUMER": true, "PERSISTED_QUERY_NOT_FOUND": true, "INTERNAL_SERVER_ERROR": true}
+	var out []string
+	for _, e := range doc.Errors {
+		code, _ := e.Extensions["code"].(string)
+		if !codes[code] {
+			t.Fatalf("%s: an error without a code of the contract: %s (request %q)", where, body, request)
+		}
+		for _, leak := range []string{"goroutine ", "runtime/", "SQLSTATE", "sqlite", ".go:", "panic:"} {
+			if strings.Contains(e.Message, leak) && !bytes.Contains(request, []byte(leak)) {
+				t.Fatalf("%s: an error shows internals (%q): %s", where, leak, body)
+			}
+		}
+		out = append(out, code)
+	}
+	return out
 }

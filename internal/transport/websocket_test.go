@@ -1,13 +1,13 @@
-package graph_test
+package transport_test
 
-// The websocket transport with real clients: gorilla's dialer speaking both
-// subprotocols frame by frame, and (when node is installed) the graphql-ws
-// library itself. The schema is gqlgen's test server's, whose one
-// subscription the test drives (SendNextSubscriptionMessage,
-// SendCompleteSubscriptionMessage); one test goes through the real stack.
+// The websocket transport with a real client: gorilla's dialer speaking
+// both subprotocols frame by frame. The schema is gqlgen's test server's,
+// whose one subscription the test drives (SendNextSubscriptionMessage,
+// SendCompleteSubscriptionMessage); the tests of stack_test.go go through
+// the real stack (schema, hub, store). The graphql-ws library's own client
+// is tested from the web client's end-to-end tests.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,9 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,12 +28,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	edupulse "github.com/edupulse/edupulse-live"
 	"github.com/edupulse/edupulse-live/graph"
-	"github.com/edupulse/edupulse-live/internal/app"
 	"github.com/edupulse/edupulse-live/internal/auth"
-	"github.com/edupulse/edupulse-live/internal/server"
-	"github.com/edupulse/edupulse-live/internal/wsgorilla"
+	"github.com/edupulse/edupulse-live/internal/transport"
 )
 
 // wsProtocol names the frames that differ between the two subprotocols.
@@ -58,7 +52,7 @@ type wsEnv struct {
 	srv    *httptest.Server
 	url    string
 	tokens *auth.Tokens
-	reg    *wsgorilla.Registry
+	reg    *transport.Registry
 	actor  auth.Actor
 
 	mu     sync.Mutex
@@ -66,12 +60,12 @@ type wsEnv struct {
 	live   atomic.Int64 // operations whose responses have not ended
 }
 
-func newWSEnv(t *testing.T, tweak func(*graph.WebsocketOptions)) *wsEnv {
+func newWSEnv(t *testing.T, tweak func(*transport.WebsocketOptions)) *wsEnv {
 	t.Helper()
 	tokens, err := auth.NewTokens(secret)
 	require.NoError(t, err)
-	e := &wsEnv{ts: testserver.New(), tokens: tokens, reg: wsgorilla.NewRegistry(), actor: newActor(auth.RoleStudent)}
-	o := graph.WebsocketOptions{
+	e := &wsEnv{ts: testserver.New(), tokens: tokens, reg: transport.NewRegistry(), actor: newActor(auth.RoleStudent)}
+	o := transport.WebsocketOptions{
 		Tokens:       tokens,
 		Registry:     e.reg,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -80,7 +74,7 @@ func newWSEnv(t *testing.T, tweak func(*graph.WebsocketOptions)) *wsEnv {
 	if tweak != nil {
 		tweak(&o)
 	}
-	e.ts.AddTransport(graph.WebsocketTransport(o))
+	e.ts.AddTransport(transport.NewWebsocket(o))
 	e.ts.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		a, _ := auth.ActorFrom(ctx)
 		e.mu.Lock()
@@ -342,9 +336,13 @@ func TestWebsocketSubscriptionBothProtocols(t *testing.T) {
 				m := c.expect(p.next, "1")
 				require.JSONEq(t, `{"data":{"name":"test"}}`, string(m.Payload))
 			}
-			// The client ends it.
+			// The client ends it: graphql-ws answers with complete,
+			// graphql-transport-ws sends nothing more for it.
 			c.stop("1")
-			c.expect("complete", "1")
+			if p == legacyWS {
+				c.expect("complete", "1")
+			}
+			e.waitIdle(t)
 
 			// The server ends it.
 			c.subscribe("2", nameSubscription)
@@ -361,7 +359,6 @@ func TestWebsocketSubscriptionBothProtocols(t *testing.T) {
 			}
 
 			e.waitIdle(t)
-			require.Zero(t, graph.SlowFrames(), "gqlgen's messages are written without encoding/json")
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			require.Len(t, e.actors, 2)
@@ -424,7 +421,7 @@ func TestWebsocketRefusesBadTokens(t *testing.T) {
 
 func TestWebsocketInitTimeout(t *testing.T) {
 	t.Parallel()
-	e := newWSEnv(t, func(o *graph.WebsocketOptions) { o.InitTimeout = 200 * time.Millisecond })
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) { o.InitTimeout = 200 * time.Millisecond })
 	e.start(t, nil)
 	for _, p := range wsProtocols {
 		t.Run(p.name, func(t *testing.T) {
@@ -448,7 +445,7 @@ func TestWebsocketInitTimeout(t *testing.T) {
 func TestWebsocketKeepAlive(t *testing.T) {
 	t.Parallel()
 	const interval = 100 * time.Millisecond
-	e := newWSEnv(t, func(o *graph.WebsocketOptions) { o.PingInterval = interval })
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) { o.PingInterval = interval })
 	e.start(t, nil)
 
 	t.Run("graphql-transport-ws pings and wants pongs", func(t *testing.T) {
@@ -496,7 +493,7 @@ func TestWebsocketOrigins(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		opts   func(*graph.WebsocketOptions)
+		opts   func(*transport.WebsocketOptions)
 		checks []check
 	}{
 		{"default", nil, []check{
@@ -506,7 +503,7 @@ func TestWebsocketOrigins(t *testing.T) {
 			{"null", false},
 			{"http://localhost:5173", false},
 		}},
-		{"allow-list", func(o *graph.WebsocketOptions) {
+		{"allow-list", func(o *transport.WebsocketOptions) {
 			o.AllowedOrigins = []string{"https://app.example", "https://admin.example:8443/"}
 		}, []check{
 			{"https://app.example", true},
@@ -517,7 +514,7 @@ func TestWebsocketOrigins(t *testing.T) {
 			{"https://app.example.evil.example", false},
 			{"self", true},
 		}},
-		{"development", func(o *graph.WebsocketOptions) { o.DevMode = true }, []check{
+		{"development", func(o *transport.WebsocketOptions) { o.DevMode = true }, []check{
 			{"http://localhost:5173", true},
 			{"http://127.0.0.1:3000", true},
 			{"http://[::1]:8080", true},
@@ -552,7 +549,7 @@ func TestWebsocketOrigins(t *testing.T) {
 
 func TestWebsocketSubscriptionCap(t *testing.T) {
 	t.Parallel()
-	e := newWSEnv(t, func(o *graph.WebsocketOptions) { o.MaxSubscriptionsPerConn = 2 })
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) { o.MaxSubscriptionsPerConn = 2 })
 	e.start(t, nil)
 	for _, p := range wsProtocols {
 		t.Run(p.name, func(t *testing.T) {
@@ -568,14 +565,20 @@ func TestWebsocketSubscriptionCap(t *testing.T) {
 
 			// The connection stays open, and a slot freed is a slot free.
 			c.stop("1")
-			c.expect("complete", "1")
 			c.subscribe("4", nameSubscription)
 			c.stop("2")
-			c.expect("complete", "2")
+			if p == legacyWS {
+				c.expect("complete", "1")
+				c.expect("complete", "2")
+			}
+			require.Eventually(t, func() bool { return e.live.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
 			e.ts.SendNextSubscriptionMessage()
 			c.expect(p.next, "4")
 			c.stop("4")
-			c.expect("complete", "4")
+			if p == legacyWS {
+				c.expect("complete", "4")
+			}
+			e.waitIdle(t)
 		})
 	}
 }
@@ -591,7 +594,6 @@ func TestWebsocketProtocolViolations(t *testing.T) {
 		// An id may be reused once its subscription is over: ended by the
 		// client...
 		c.stop("a")
-		c.expect("complete", "a")
 		c.subscribe("a", nameSubscription)
 		e.ts.SendNextSubscriptionMessage()
 		c.expect("next", "a")
@@ -637,15 +639,54 @@ func TestWebsocketProtocolViolations(t *testing.T) {
 		})
 	}
 
-	t.Run("invalid subscribe payload is an error with a code", func(t *testing.T) {
-		for _, p := range wsProtocols {
-			c := e.connect(t, p)
-			c.sendRaw(`{"type":"` + p.subscribe + `","id":"1","payload":"not an object"}`)
-			m := c.expect("error", "1")
-			errs := errorsOf(t, m.Payload)
-			require.Len(t, errs, 1)
-			require.Equal(t, graph.CodeBadUserInput, errs[0].Extensions["code"], p.name)
-		}
+	t.Run("invalid subscribe payload", func(t *testing.T) {
+		// graphql-transport-ws: a message of a format the protocol does
+		// not have closes with 4400.
+		c := e.connect(t, transportWS)
+		c.sendRaw(`{"type":"subscribe","id":"1","payload":"not an object"}`)
+		ce := c.closed(5 * time.Second)
+		require.Equal(t, 4400, ce.Code)
+		// graphql-ws has no close codes: an error with a code.
+		c = e.connect(t, legacyWS)
+		c.sendRaw(`{"type":"start","id":"1","payload":"not an object"}`)
+		m := c.expect("error", "1")
+		errs := errorsOf(t, m.Payload)
+		require.Len(t, errs, 1)
+		require.Equal(t, graph.CodeBadUserInput, errs[0].Extensions["code"])
+	})
+
+	for name, payload := range map[string]string{
+		"a list": `[1]`, "a string": `"Bearer x"`, "a number": `1`, "true": `true`,
+	} {
+		t.Run("connection_init payload "+name+" closes 4400 at once", func(t *testing.T) {
+			c := e.dial(t, transportWS)
+			start := time.Now()
+			c.sendRaw(`{"type":"connection_init","payload":` + payload + `}`)
+			ce := c.closed(5 * time.Second)
+			require.Equal(t, 4400, ce.Code)
+			require.Less(t, time.Since(start), time.Second, "not at the init timeout")
+		})
+	}
+
+	t.Run("a first message other than connection_init", func(t *testing.T) {
+		// graphql-transport-ws: a ping is answered before the ack, a
+		// complete for nothing is ignored, a subscribe is 4401.
+		c := e.dial(t, transportWS)
+		c.sendRaw(`{"type":"ping","payload":{"n":1}}`)
+		m, err := c.read(5 * time.Second)
+		require.NoError(t, err)
+		require.Equal(t, "pong", m.Type)
+		require.JSONEq(t, `{"n":1}`, string(m.Payload))
+		c.sendRaw(`{"type":"complete","id":"9"}`)
+		c.init(map[string]any{"Authorization": "Bearer " + e.token(t, time.Hour)})
+		c.expect("connection_ack", "")
+
+		// graphql-ws: a connection_error, then 1002.
+		c = e.dial(t, legacyWS)
+		c.subscribe("1", nameSubscription)
+		m = c.expect("connection_error", "")
+		require.Equal(t, graph.CodeBadUserInput, errorsOf(t, m.Payload)[0].Extensions["code"])
+		require.Equal(t, 1002, c.closed(5*time.Second).Code)
 	})
 }
 
@@ -685,7 +726,7 @@ func TestWebsocketCloseAllOnShutdown(t *testing.T) {
 
 	done := make(chan struct{})
 	go func() {
-		e.reg.CloseAll(wsgorilla.CloseServiceRestart, "service restart")
+		e.reg.CloseAll(transport.CloseServiceRestart, "service restart")
 		close(done)
 	}()
 	for _, c := range clients {
@@ -698,7 +739,7 @@ func TestWebsocketCloseAllOnShutdown(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("CloseAll did not return")
 	}
-	require.Equal(t, 0, e.reg.Len())
+	require.Equal(t, 0, e.reg.Websockets())
 	e.waitIdle(t) // the subscriptions were cancelled
 
 	// A client that comes back before the listener is gone is told the same.
@@ -720,7 +761,7 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 
 func TestWebsocketClientThatStopsReadingIsDropped(t *testing.T) {
 	t.Parallel()
-	e := newWSEnv(t, func(o *graph.WebsocketOptions) { o.WriteTimeout = 300 * time.Millisecond })
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) { o.WriteTimeout = 300 * time.Millisecond })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	e.start(t, smallBuffers{ln})
@@ -746,226 +787,43 @@ func TestWebsocketClientThatStopsReadingIsDropped(t *testing.T) {
 		require.Less(t, time.Since(start), 30*time.Second, "the subscription is still running")
 		e.ts.SendNextSubscriptionMessage()
 	}
-	require.Eventually(t, func() bool { return e.reg.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return e.reg.Websockets() == 0 }, 5*time.Second, 10*time.Millisecond)
 }
 
-// TestWebsocketThroughTheServer checks the wiring of graph.Options.Websocket
-// behind internal/server: the upgrade passes its middleware, and the
-// connection_init token is the caller of what runs over the socket.
-func TestWebsocketThroughTheServer(t *testing.T) {
+// TestWebsocketInitContext: the connection_init payload reaches the
+// InitContext hook once, after the token is accepted, and the context it
+// returns is the parent of the connection's operations.
+func TestWebsocketInitContext(t *testing.T) {
 	t.Parallel()
-	st := backends[1].open(t) // SQLite: no PostgreSQL needed
-	tokens, err := auth.NewTokens(secret)
-	require.NoError(t, err)
-	log := slog.New(slog.DiscardHandler)
-	reg := wsgorilla.NewRegistry()
-	h := graph.NewHandler(app.New(st), graph.Options{
-		Logger:    log,
-		Websocket: &graph.WebsocketOptions{Tokens: tokens, Registry: reg},
-	})
-	srv := httptest.NewServer(server.New(server.Options{
-		GraphQL: h, Schema: edupulse.Schema, Tokens: tokens, Logger: log,
-	}))
-	t.Cleanup(func() {
-		reg.CloseAll(websocket.CloseGoingAway, "test over")
-		srv.Close()
-	})
-	actor := newActor(auth.RoleTeacher)
-	tok, err := tokens.Issue(actor, time.Hour)
-	require.NoError(t, err)
-
-	conn, _, err := dialWS("ws"+strings.TrimPrefix(srv.URL, "http")+"/query", transportWS.name, nil)
-	require.NoError(t, err)
-	c := newWSClient(t, conn, transportWS)
-	c.init(map[string]any{"Authorization": "Bearer " + tok})
-	c.expect("connection_ack", "")
-	c.subscribe("1", `{ viewer { id role } }`)
-	m := c.expect("next", "1")
-	require.JSONEq(t, fmt.Sprintf(`{"data":{"viewer":{"id":%q,"role":"TEACHER"}}}`, actor.ID), string(m.Payload))
-	c.expect("complete", "1")
-
-	// An invalid document is presented like over HTTP.
-	c.subscribe("2", `subscription { nope }`)
-	m = c.expect("error", "2")
-	errs := errorsOf(t, m.Payload)
-	require.NotEmpty(t, errs)
-	require.Equal(t, graph.CodeBadUserInput, errs[0].Extensions["code"])
-
-	// Without an Origin allowed, no upgrade.
-	_, resp, err := dialWS("ws"+strings.TrimPrefix(srv.URL, "http")+"/query", transportWS.name,
-		http.Header{"Origin": {"https://evil.example"}})
-	require.ErrorIs(t, err, websocket.ErrBadHandshake)
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-}
-
-// ---------------------------------------------------------------------------
-// The graphql-ws library
-
-// The versions of the npm packages the node test installs (once, into the
-// user's cache directory).
-const (
-	npmGraphQLWS = "graphql-ws@6.4.2"
-	npmWS        = "ws@8.23.0"
-	npmGraphQL   = "graphql@16.11.0"
-)
-
-const graphqlWSClient = `
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-
-const [url, token] = process.argv.slice(2);
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-setTimeout(() => { out({ event: 'timeout' }); process.exit(3); }, 20000).unref();
-
-const client = createClient({
-  url,
-  webSocketImpl: WebSocket,
-  retryAttempts: 0,
-  connectionParams: { Authorization: 'Bearer ' + token },
-  on: {
-    connected: () => out({ event: 'connected' }),
-    ping: (received) => { if (received) out({ event: 'ping' }); },
-    closed: (e) => out({ event: 'closed', code: e.code, reason: e.reason }),
-  },
-});
-client.subscribe({ query: 'subscription { name }' }, {
-  next: (v) => out({ event: 'next', value: v }),
-  error: (e) => { out({ event: 'error', code: e && e.code, reason: e && e.reason }); client.dispose(); },
-  complete: () => { out({ event: 'complete' }); client.dispose(); },
-});
-`
-
-// graphqlWSDir returns a directory with the npm packages installed, or skips
-// the test when node or npm is missing.
-func graphqlWSDir(t *testing.T) string {
-	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: the graphql-ws client test needs node and npm", tool)
-		}
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	root := filepath.Join(cache, "edupulse-live", "npm")
-	dir := filepath.Join(root, strings.NewReplacer("@", "-", "/", "-").Replace(npmGraphQLWS+"_"+npmWS+"_"+npmGraphQL))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); err == nil {
-		return dir
-	}
-	require.NoError(t, os.MkdirAll(root, 0o755))
-	// Installed aside, then renamed: concurrent test processes never see
-	// half an installation.
-	tmp, err := os.MkdirTemp(root, "install-")
-	require.NoError(t, err)
-	defer os.RemoveAll(tmp)
-	require.NoError(t, os.WriteFile(filepath.Join(tmp, "package.json"), []byte(`{"private":true}`), 0o644))
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--save-exact", npmGraphQLWS, npmWS, npmGraphQL)
-	cmd.Dir = tmp
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "npm install: %s", out)
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws", "package.json")); statErr != nil {
-			require.NoError(t, err)
-		}
-	}
-	return dir
-}
-
-type nodeEvent struct {
-	Event  string          `json:"event"`
-	Code   int             `json:"code"`
-	Reason string          `json:"reason"`
-	Value  json.RawMessage `json:"value"`
-}
-
-// runGraphQLWS starts the graphql-ws client against url with token and
-// returns its events as they come.
-func runGraphQLWS(t *testing.T, url, token string) <-chan nodeEvent {
-	t.Helper()
-	dir := graphqlWSDir(t)
-	script, err := os.CreateTemp(dir, "client-*.mjs") // beside node_modules, for ESM resolution
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.Remove(script.Name()) })
-	_, err = script.WriteString(graphqlWSClient)
-	require.NoError(t, err)
-	require.NoError(t, script.Close())
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, "node", script.Name(), url, token)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	events := make(chan nodeEvent, 64)
-	go func() {
-		defer close(events)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var ev nodeEvent
-			if json.Unmarshal(sc.Bytes(), &ev) == nil {
-				events <- ev
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
-			t.Logf("node: %v; stderr: %s", err, stderr.String())
+	type traceKey struct{}
+	var calls atomic.Int64
+	e := newWSEnv(t, func(o *transport.WebsocketOptions) {
+		o.InitContext = func(ctx context.Context, payload map[string]any) context.Context {
+			calls.Add(1)
+			tp, _ := payload["traceparent"].(string)
+			return context.WithValue(ctx, traceKey{}, tp)
 		}
 	})
-	return events
-}
-
-func nextEvent(t *testing.T, events <-chan nodeEvent, skip ...string) nodeEvent {
-	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case ev, ok := <-events:
-			require.True(t, ok, "the node client exited")
-			if strings.Contains(strings.Join(skip, " "), ev.Event) {
-				continue
-			}
-			return ev
-		case <-timeout:
-			t.Fatal("no event from the node client")
+	var seen atomic.Value
+	e.ts.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if tp, ok := ctx.Value(traceKey{}).(string); ok {
+			seen.Store(tp)
 		}
-	}
-}
-
-func TestWebsocketGraphQLWSLibrary(t *testing.T) {
-	t.Parallel()
-	e := newWSEnv(t, func(o *graph.WebsocketOptions) { o.PingInterval = 100 * time.Millisecond })
+		return next(ctx)
+	})
 	e.start(t, nil)
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	c := e.dial(t, transportWS)
+	c.init(map[string]any{"Authorization": "Bearer " + e.token(t, time.Hour), "traceparent": tp})
+	c.expect("connection_ack", "")
+	c.subscribe("1", nameSubscription)
+	require.Eventually(t, func() bool { return seen.Load() != nil }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, tp, seen.Load())
+	require.EqualValues(t, 1, calls.Load())
 
-	t.Run("subscribes, answers pings, completes", func(t *testing.T) {
-		events := runGraphQLWS(t, e.url, e.token(t, time.Hour))
-		require.Equal(t, "connected", nextEvent(t, events).Event)
-		// Several ping intervals: the library's pongs keep the socket open.
-		require.Equal(t, "ping", nextEvent(t, events).Event)
-		time.Sleep(500 * time.Millisecond)
-		for range 2 {
-			e.ts.SendNextSubscriptionMessage()
-			ev := nextEvent(t, events, "ping")
-			require.Equal(t, "next", ev.Event)
-			require.JSONEq(t, `{"data":{"name":"test"}}`, string(ev.Value))
-		}
-		e.ts.SendCompleteSubscriptionMessage()
-		require.Equal(t, "complete", nextEvent(t, events, "ping").Event)
-		ev := nextEvent(t, events, "ping")
-		require.Equal(t, "closed", ev.Event)
-		require.Equal(t, 1000, ev.Code) // the client's own dispose
-	})
-
-	t.Run("a bad token is 4403", func(t *testing.T) {
-		events := runGraphQLWS(t, e.url, "not.a.jwt")
-		ev := nextEvent(t, events)
-		require.Equal(t, "closed", ev.Event)
-		require.Equal(t, 4403, ev.Code)
-		ev = nextEvent(t, events)
-		require.Equal(t, "error", ev.Event)
-		require.Equal(t, 4403, ev.Code)
-	})
+	// A refused token never reaches it.
+	bad := e.dial(t, transportWS)
+	bad.init(map[string]any{"Authorization": "Bearer x.y.z"})
+	require.Equal(t, 4403, bad.closed(5*time.Second).Code)
+	require.EqualValues(t, 1, calls.Load())
 }
