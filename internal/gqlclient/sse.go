@@ -61,7 +61,7 @@ func DialSSE(ctx context.Context, hc *http.Client, baseURL, token, query string,
 	}
 	done := make(chan answer, 1)
 	go func() {
-		resp, err := hc.Do(req)
+		resp, err := hc.Do(req) //nolint:bodyclose // closed by the caller of the stream, or below when ctx ends first
 		done <- answer{resp, err}
 	}()
 	var a answer

@@ -25,6 +25,6 @@ func TestSSERead(t *testing.T) {
 	require.Equal(t, "next", got[0].Type)
 	require.Equal(t, "s1", got[0].ID)
 	require.Equal(t, id, got[0].EventID)
-	require.Equal(t, "{\"data\":{\"pulseEvents\":{\"id\":\""+id+"\",\n\"type\":\"X\"}}}", string(got[0].Raw))
+	require.Equal(t, "{\"data\":{\"pulseEvents\":{\"id\":\""+id+"\",\n\"type\":\"X\"}}}", string(got[0].Raw)) //nolint:testifylint // the data lines joined as the protocol says, byte for byte
 	require.Equal(t, "complete", got[1].Type)
 }

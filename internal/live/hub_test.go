@@ -177,25 +177,6 @@ func (s *subscriber) take(t *testing.T, n int) []event.Envelope {
 	return got
 }
 
-// collect reads up to n events or until timeout, without asserting: for
-// use off the test's goroutine.
-func (s *subscriber) collect(n int, timeout time.Duration) []event.Envelope {
-	var got []event.Envelope
-	deadline := time.After(timeout)
-	for len(got) < n {
-		select {
-		case e, ok := <-s.ch:
-			if !ok {
-				return got
-			}
-			got = append(got, e)
-		case <-deadline:
-			return got
-		}
-	}
-	return got
-}
-
 // none asserts nothing more arrives for a moment.
 func (s *subscriber) none(t *testing.T) {
 	t.Helper()

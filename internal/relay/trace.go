@@ -23,7 +23,7 @@ func tracedClaim(ctx context.Context, claim func() ([]store.OutboxEntry, error))
 	start := time.Now()
 	batch, err := claim()
 	if len(batch) == 0 && err == nil {
-		return batch, err
+		return batch, nil
 	}
 	var links []trace.Link
 	for _, e := range batch {

@@ -46,7 +46,7 @@ func TestTransportsHonourLiveop(t *testing.T) {
 		c.subscribe("1", nameSubscription)
 		require.Eventually(t, func() bool { return e.live.Load() == 1 }, 5*time.Second, 5*time.Millisecond)
 		e.ts.SendNextSubscriptionMessage()
-		require.Equal(t, shared, string(c.expect("next", "1").Payload))
+		require.Equal(t, shared, string(c.expect("next", "1").Payload)) //nolint:testifylint // the shared bytes themselves, not an equivalent JSON
 		e.ts.SendCompleteSubscriptionMessage()
 		m := c.expect("error", "1")
 		require.JSONEq(t, `[{"message":"slow","extensions":{"code":"SLOW_CONSUMER","lastCursor":"c1"}}]`, string(m.Payload))
@@ -68,7 +68,7 @@ func TestTransportsHonourLiveop(t *testing.T) {
 			return strings.TrimSuffix(l, "\n")
 		}
 		require.Equal(t, ":", line())
-		require.Equal(t, "", line())
+		require.Empty(t, line())
 		require.Eventually(t, func() bool { return e.live.Load() == 1 }, 5*time.Second, 5*time.Millisecond)
 		e.ts.SendNextSubscriptionMessage()
 		require.Equal(t, []string{"event: next", "id: c1", "data: " + shared, ""}, []string{line(), line(), line(), line()})

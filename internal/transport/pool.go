@@ -27,8 +27,8 @@ type pool struct {
 	idle atomic.Int64
 }
 
-func newPool(max int64, linger time.Duration) *pool {
-	return &pool{max: max, linger: linger, queue: make(chan func(), 1<<16)}
+func newPool(workers int64, linger time.Duration) *pool {
+	return &pool{max: workers, linger: linger, queue: make(chan func(), 1<<16)}
 }
 
 // submit queues f to run on a worker. It blocks only when 65,536 tasks are

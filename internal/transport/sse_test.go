@@ -66,24 +66,24 @@ func TestSSEFramingAndHeartBeat(t *testing.T) {
 		}
 	}
 	require.Equal(t, ":", read(), "the opening comment")
-	require.Equal(t, "", read())
+	require.Empty(t, read())
 	require.Equal(t, 1, streams.Streams())
 	for range 3 { // idle: heart-beats
 		require.Equal(t, ":", read())
-		require.Equal(t, "", read())
+		require.Empty(t, read())
 	}
 	ts.SendNextSubscriptionMessage()
 	for l := read(); l != "event: next"; l = read() {
 		require.True(t, l == ":" || l == "", l)
 	}
 	require.Equal(t, `data: {"data":{"name":"test"}}`, read())
-	require.Equal(t, "", read())
+	require.Empty(t, read())
 	ts.SendCompleteSubscriptionMessage()
 	for l := read(); l != "event: complete"; l = read() {
 		require.True(t, l == ":" || l == "", l)
 	}
 	require.Equal(t, "data:", read())
-	require.Equal(t, "", read())
+	require.Empty(t, read())
 	_, open := <-lines
 	require.False(t, open, "the stream ends after complete")
 	require.Eventually(t, func() bool { return streams.Streams() == 0 }, 5*time.Second, 5*time.Millisecond)

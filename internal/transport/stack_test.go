@@ -200,7 +200,7 @@ func TestWebsocketErrorIsNeverFollowedByComplete(t *testing.T) {
 			}
 			c.subscribe("after", `subscription { myEvents(after: "!!") { id } }`)
 			m := c.expect(p.next, "after")
-			errs := errorsOf(t, json.RawMessage(mustField(t, m.Payload, "errors")))
+			errs := errorsOf(t, mustField(t, m.Payload, "errors"))
 			require.Equal(t, graph.CodeBadUserInput, errs[0].Extensions["code"])
 			c.expect("complete", "after")
 		})
@@ -273,11 +273,11 @@ func TestWebsocketIdleConnectionsCostOneGoroutine(t *testing.T) {
 		for range 50 {
 			runtime.GC()
 			time.Sleep(20 * time.Millisecond)
-			if g := runtime.NumGoroutine(); g == last {
+			g := runtime.NumGoroutine()
+			if g == last {
 				return g
-			} else {
-				last = g
 			}
+			last = g
 		}
 		return last
 	}

@@ -181,6 +181,6 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// The request's context ends when the handler returns: the connection
 	// keeps its values (correlation id, logger fields) but not its end.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := newConn(t, ws, exec, ctx, cancel)
+	c := newConn(ctx, cancel, t, ws, exec)
 	go c.read()
 }

@@ -82,7 +82,7 @@ type wsConn struct {
 	deadlineSet time.Time
 }
 
-func newConn(t *Websocket, ws *websocket.Conn, exec graphql.GraphExecutor, ctx context.Context, cancel context.CancelFunc) *wsConn {
+func newConn(ctx context.Context, cancel context.CancelFunc, t *Websocket, ws *websocket.Conn, exec graphql.GraphExecutor) *wsConn {
 	c := &wsConn{t: t, ws: ws, legacy: ws.Subprotocol() != protocolTransportWS, exec: exec,
 		done: make(chan struct{}), ctx: ctx, cancel: cancel, logCtx: ctx, ops: map[string]*operation{}}
 	ws.SetReadLimit(t.opts.ReadLimit)

@@ -70,18 +70,18 @@ func (c *wsConn) start(id string, params *graphql.RawParams) {
 	}
 	op.rc = rc
 	op.subscription = rc.Operation != nil && rc.Operation.Operation == ast.Subscription
-	max := c.t.opts.MaxSubscriptionsPerConn
+	limit := c.t.opts.MaxSubscriptionsPerConn
 	c.mu.Lock()
 	if c.closeSent || c.closed {
 		c.mu.Unlock()
 		cancel()
 		return
 	}
-	if op.subscription && c.subs >= max {
+	if op.subscription && c.subs >= limit {
 		c.mu.Unlock()
 		cancel()
 		c.queueError(id, errorList(codeRateLimited,
-			fmt.Sprintf("too many subscriptions on this connection: at most %d may run at once", max)))
+			fmt.Sprintf("too many subscriptions on this connection: at most %d may run at once", limit)))
 		return
 	}
 	if op.subscription {
