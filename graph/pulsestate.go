@@ -28,7 +28,12 @@ func (r *Resolver) pulseState(ctx context.Context, id uuid.UUID) (<-chan store.P
 	if err != nil {
 		return nil, err
 	}
-	return tappedState(ctx, sub), nil
+	op := liveop.From(ctx)
+	if op.Pushes() {
+		// Told when a state comes, instead of a goroutine waiting in Next.
+		sub.SetNotify(op.Notify)
+	}
+	return tappedState(ctx, sub, op), nil
 }
 
 // stateTap is tap for pulse states: the operation's goroutine takes the
@@ -42,9 +47,12 @@ type stateTap struct {
 
 type stateTapKey struct{}
 
-func tappedState(ctx context.Context, sub *live.StateSubscription) <-chan store.Pulse {
+func tappedState(ctx context.Context, sub *live.StateSubscription, op *liveop.Op) <-chan store.Pulse {
 	if t, ok := ctx.Value(stateTapKey{}).(*stateTap); ok {
 		t.src = sub
+		// With a tap, a transport that pushes calls the response handler
+		// only when Next would not wait.
+		op.Attach(sub.Ready)
 		return t.out
 	}
 	// No render interceptor: feed a channel, one state at a time.

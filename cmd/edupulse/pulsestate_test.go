@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,49 @@ func TestPulseStateSlowReaderIsConflated(t *testing.T) {
 		got++
 	}
 	require.Less(t, got, answers, "states were skipped, not queued")
+}
+
+// TestPulseStatePushedWithoutAGoroutineEach: pulseState subscribers are
+// delivered by push like event subscriptions: a connection waiting for the
+// next state holds its reader goroutine and nothing more, and every one
+// still receives the state after an answer.
+func TestPulseStatePushedWithoutAGoroutineEach(t *testing.T) {
+	n := startNode(t, t.TempDir(), "", "")
+	pulse := createPulse(t, n)
+	const conns = 100
+	settle := func() int {
+		last := -1
+		for range 50 {
+			time.Sleep(20 * time.Millisecond)
+			g := runtime.NumGoroutine()
+			if g == last {
+				return g
+			}
+			last = g
+		}
+		return last
+	}
+	before := settle()
+	clients := make([]*wsClient, conns)
+	for i := range clients {
+		c, err := dial(t, n, "graphql-transport-ws", tokenFor(t, teacherA))
+		require.NoError(t, err)
+		c.ack()
+		c.subscribe("s", pulseStateSub, map[string]any{"p": pulse})
+		require.Equal(t, 0, c.state("s").ResponseCount)
+		clients[i] = c
+	}
+	// The test's own client goroutines are not the server's: only the
+	// dialled connections' readers (one each, in this process too) count.
+	perConn := float64(settle()-before) / conns
+	t.Logf("goroutines per subscribed connection, server and test client together: %.2f", perConn)
+	// One for the server's reader, plus what the test client's connection
+	// costs in this process (gorilla's client holds none of its own).
+	require.LessOrEqual(t, perConn, 1.2, "a pulseState subscription parks no goroutine of its own")
+
+	n.gql(t, newStudent(), `mutation($p: UUID!) { respondToPulse(input: {pulseId: $p, answer: "a", confidence: 3}) { response { id } } }`,
+		map[string]any{"p": pulse}, nil)
+	for _, c := range clients {
+		require.Equal(t, 1, c.stateUntil("s", 1, false).ResponseCount)
+	}
 }

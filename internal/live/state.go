@@ -80,6 +80,54 @@ type StateSubscription struct {
 	pending *State
 	sent    uint64 // the Seq of the last state handed out
 	ended   bool
+	// notify, when set, is told that Ready may have turned true: a state
+	// came, or the pause between two states is over (timer).
+	notify func()
+	timer  *time.Timer
+}
+
+// SetNotify makes the subscription call f (which must not block) whenever
+// a state comes for it, and when a state held back by the least time
+// between two states may be taken: a transport that pushes then calls Next
+// only when Ready says it would not wait, instead of parking a goroutine
+// in it.
+func (s *StateSubscription) SetNotify(f func()) {
+	s.st.mu.Lock()
+	s.notify = f
+	s.st.mu.Unlock()
+}
+
+// Ready reports whether Next would return without waiting: a state is
+// pending and the least time since the last one has passed, or the
+// subscription has ended. Called from one goroutine at a time, never
+// alongside Next. A pending state held back by the pause arms a timer that
+// notifies when it is over.
+func (s *StateSubscription) Ready() bool {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	if s.ended {
+		return true
+	}
+	if s.pending == nil {
+		return false
+	}
+	wait := time.Until(s.last.Add(s.gap))
+	if s.gap <= 0 || wait <= 0 {
+		return true
+	}
+	if s.timer == nil && s.notify != nil {
+		s.timer = time.AfterFunc(wait, func() {
+			s.st.mu.Lock()
+			s.timer = nil
+			f := s.notify
+			ended := s.ended
+			s.st.mu.Unlock()
+			if !ended {
+				f()
+			}
+		})
+	}
+	return false
 }
 
 // WatchPulse subscribes to a pulse's states: the first is the pulse as it
@@ -142,8 +190,8 @@ func (s *StateSubscription) Next() (State, bool) {
 		s.st.mu.Lock()
 		if p := s.pending; p != nil && !s.ended {
 			s.pending, s.sent = nil, p.Seq
+			s.last = time.Now() // under the lock: Ready reads it
 			s.st.mu.Unlock()
-			s.last = time.Now()
 			return *p, true
 		}
 		ended := s.ended
@@ -167,6 +215,10 @@ func (st *states) leave(s *StateSubscription) {
 		return
 	}
 	s.ended, s.pending = true, nil
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
 	if t, ok := st.topics[s.id]; ok {
 		delete(t.subs, s)
 		if len(t.subs) == 0 {
@@ -198,6 +250,9 @@ func (st *states) offer(ps store.PulseState, reread bool) {
 		select {
 		case s.wake <- struct{}{}:
 		default:
+		}
+		if s.notify != nil && s.timer == nil {
+			s.notify()
 		}
 	}
 }

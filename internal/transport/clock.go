@@ -13,9 +13,12 @@ import (
 type clock struct {
 	tick time.Duration
 
-	mu      sync.Mutex
-	conns   map[*wsConn]struct{}
-	running bool
+	mu    sync.Mutex
+	conns map[*wsConn]struct{}
+	// stop ends the running ticker's goroutine; nil when none runs. It is
+	// closed as the last connection leaves, so that no goroutine outlives
+	// the transport's connections.
+	stop chan struct{}
 }
 
 func newClock(tick time.Duration) *clock {
@@ -33,9 +36,9 @@ func (k *clock) add(c *wsConn) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.conns[c] = struct{}{}
-	if !k.running {
-		k.running = true
-		go k.run()
+	if k.stop == nil {
+		k.stop = make(chan struct{})
+		go k.run(k.stop)
 	}
 }
 
@@ -43,21 +46,31 @@ func (k *clock) remove(c *wsConn) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.conns, c)
+	if len(k.conns) == 0 && k.stop != nil {
+		close(k.stop)
+		k.stop = nil
+	}
 }
 
-func (k *clock) run() {
+func (k *clock) run(stop chan struct{}) {
 	t := time.NewTicker(k.tick)
 	defer t.Stop()
-	for now := range t.C {
-		k.mu.Lock()
-		if len(k.conns) == 0 {
-			k.running = false
-			k.mu.Unlock()
+	for {
+		select {
+		case <-stop:
 			return
+		case now := <-t.C:
+			k.mu.Lock()
+			if k.stop != stop {
+				// Stopped, and perhaps started again since: the new
+				// goroutine ticks.
+				k.mu.Unlock()
+				return
+			}
+			for c := range k.conns {
+				c.tick(now) // never blocks: what takes time goes to the workers
+			}
+			k.mu.Unlock()
 		}
-		for c := range k.conns {
-			c.tick(now) // never blocks: what takes time goes to the workers
-		}
-		k.mu.Unlock()
 	}
 }
