@@ -114,7 +114,7 @@ func startInstance(ctx context.Context, cfg config.Config, logger *slog.Logger, 
 	in.hub = hub
 	// Positions handed out while publishing fails reach subscribers from the
 	// store at once, not at the hub's next poll.
-	ropts := relay.Options{Logger: logger, Registerer: reg, OnPositioned: hub.Wake}
+	ropts := relay.Options{Logger: logger, Registerer: reg, OnPositioned: hub.Positioned}
 	if pg != nil {
 		ropts.Notify = pg.Notify
 	}

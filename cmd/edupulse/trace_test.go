@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/bus"
@@ -92,7 +93,14 @@ func TestTraceFromMutationToDeliveryOnAnotherInstance(t *testing.T) {
 	parentOf("mutation Answer", "POST /query")
 	parentOf("store.write", "mutation Answer")
 	parentOf("relay.publish", "store.write")
-	parentOf("live.deliver", "relay.publish")
+	// The delivery on the other instance is the child of the publish (its
+	// bus message); the one on the writing instance may come from the
+	// store as soon as the relay positioned the event, the child of the
+	// write then (the outbox entry's context).
+	for _, d := range byName["live.deliver"] {
+		require.Contains(t, []trace.SpanID{byName["store.write"][0].SpanContext.SpanID(), byName["relay.publish"][0].SpanContext.SpanID()},
+			d.Parent.SpanID(), "live.deliver is the child of store.write or relay.publish")
+	}
 	subscribers := []int64{}
 	for _, d := range byName["live.deliver"] {
 		for _, kv := range d.Attributes {
@@ -193,8 +201,23 @@ func TestTraceOnEmbeddedStore(t *testing.T) {
 		spans = inTrace(exp.GetSpans(), traceID)
 		return count(spans, "live.deliver") == 1
 	}, 5*time.Second, 10*time.Millisecond, "the trace: %v", names(inTrace(exp.GetSpans(), traceID)))
-	require.Equal(t, []string{"POST /query", "mutation Create", "store.write", "relay.publish", "live.deliver"}, names(spans))
-	for i := 1; i < len(spans); i++ {
-		require.Equal(t, spans[i-1].SpanContext.SpanID(), spans[i].Parent.SpanID(), "%s is the child of %s", spans[i].Name, spans[i-1].Name)
+	require.Eventually(t, func() bool {
+		spans = inTrace(exp.GetSpans(), traceID)
+		return count(spans, "relay.publish") == 1
+	}, 5*time.Second, 10*time.Millisecond, "the trace: %v", names(inTrace(exp.GetSpans(), traceID)))
+	byName := map[string]tracetest.SpanStub{}
+	for _, s := range spans {
+		byName[s.Name] = s
 	}
+	require.Len(t, byName, 5, "the trace: %v", names(spans))
+	for child, parent := range map[string]string{"mutation Create": "POST /query", "store.write": "mutation Create", "relay.publish": "store.write"} {
+		require.Equal(t, byName[parent].SpanContext.SpanID(), byName[child].Parent.SpanID(), "%s is the child of %s", child, parent)
+	}
+	// The instance's own hub hands the event out as soon as its relay gave
+	// it a position, from the store, often before the publish is
+	// acknowledged: its delivery is then the child of the write, whose
+	// context the outbox entry carries; after the bus message, of the
+	// publish. Either way it is in the mutation's trace.
+	deliver := byName["live.deliver"].Parent.SpanID()
+	require.Contains(t, []trace.SpanID{byName["store.write"].SpanContext.SpanID(), byName["relay.publish"].SpanContext.SpanID()}, deliver)
 }

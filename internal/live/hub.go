@@ -22,6 +22,7 @@ import (
 	"github.com/edupulse/edupulse-live/internal/auth"
 	"github.com/edupulse/edupulse-live/internal/event"
 	"github.com/edupulse/edupulse-live/internal/store"
+	"github.com/edupulse/edupulse-live/internal/tracing"
 )
 
 // Reader is what the hub reads from the store: replays, gap fills, and the
@@ -76,6 +77,13 @@ type Hub struct {
 
 	// wake asks Run for a store sync now (at most one pending).
 	wake chan struct{}
+
+	// positioned holds the trace contexts of events this instance's relay
+	// gave positions to (Positioned), for the sync that hands them out
+	// before their bus message comes: their delivery spans then belong to
+	// the mutation's trace too. Only while tracing is on.
+	traceMu    sync.Mutex
+	positioned []tracing.Announced
 
 	mu   sync.Mutex
 	head int64 // the last position handed out
@@ -157,7 +165,37 @@ func (h *Hub) Sync(ctx context.Context) error {
 	}
 	h.ingest.Lock()
 	defer h.ingest.Unlock()
-	return h.catchUp(ctx, last, nil)
+	return h.catchUp(h.takePositioned(ctx), last, nil)
+}
+
+// maxPositionedTraces bounds what Positioned keeps between two syncs.
+const maxPositionedTraces = 4096
+
+// Positioned tells the hub that this instance's relay gave entries their
+// positions: it syncs with the store at once (Wake) rather than waiting
+// for the bus's round trip, and keeps their trace contexts for the
+// delivery spans. It never blocks on the hub's work.
+func (h *Hub) Positioned(entries []store.OutboxEntry) {
+	if tracing.Enabled() {
+		h.traceMu.Lock()
+		for _, e := range entries {
+			if e.TraceParent != "" && len(h.positioned) < maxPositionedTraces {
+				h.positioned = append(h.positioned, tracing.Announced{Position: e.Position, TraceParent: e.TraceParent})
+			}
+		}
+		h.traceMu.Unlock()
+	}
+	h.Wake()
+}
+
+// takePositioned returns ctx carrying the trace contexts Positioned kept,
+// and forgets them: events the bus delivered first had theirs from it.
+func (h *Hub) takePositioned(ctx context.Context) context.Context {
+	h.traceMu.Lock()
+	as := h.positioned
+	h.positioned = nil
+	h.traceMu.Unlock()
+	return tracing.WithAnnounced(ctx, as)
 }
 
 // Wake asks Run to sync with the store now: events were given positions

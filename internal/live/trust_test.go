@@ -55,6 +55,8 @@ func TestForgedBusMessageNeverDisplacesTheStore(t *testing.T) {
 		forged := event.New(event.LearningPulseClosed{PulseID: uuid.New(), TeacherID: teacher.ID}, event.Meta{ActorID: teacher.ID}, time.Now())
 		body, err := event.Marshal(forged)
 		require.NoError(t, err)
+		// One at a time: the consumer hands the hub the last message of a
+		// burst, so two published together could be one delivery.
 		for _, pos := range []int64{head + 1, head + 1000} {
 			_, err := bs.JetStream().PublishMsg(ctx, &nats.Msg{
 				Subject: forged.Subject(),
@@ -62,12 +64,10 @@ func TestForgedBusMessageNeverDisplacesTheStore(t *testing.T) {
 				Header:  nats.Header{bus.PositionHeader: []string{strconv.FormatInt(pos, 10)}},
 			})
 			require.NoError(t, err)
-		}
-		for range 2 {
 			select {
 			case <-handled:
 			case <-time.After(10 * time.Second):
-				t.Fatal("the forged messages did not reach the hub")
+				t.Fatalf("the forged message at %d did not reach the hub", pos)
 			}
 		}
 		sub.none(t)

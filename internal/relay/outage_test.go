@@ -41,7 +41,7 @@ func TestLiveWhileTheBusIsDown(t *testing.T) {
 
 		rn := startRelay(t, st, nb.bus, relay.Options{
 			MaxBackoff:   5 * time.Second,
-			OnPositioned: hub.Wake,
+			OnPositioned: hub.Positioned,
 		})
 		require.Eventually(t, func() bool {
 			s, err := nb.bus.JetStream().Stream(run, bus.StreamName)

@@ -74,8 +74,8 @@ type Options struct {
 	// must not block) after events were given positions, before they are
 	// published, and again while publishing fails: this instance's hub
 	// can serve them from the store at once instead of waiting for the
-	// bus's round trip. Wire it to (*live.Hub).Wake.
-	OnPositioned func()
+	// bus's round trip. Wire it to (*live.Hub).Positioned.
+	OnPositioned func(entries []store.OutboxEntry)
 }
 
 // testSignals are what tests wait on; in production each is a no-op.
@@ -319,7 +319,7 @@ func (r *Relay) lead(ctx context.Context, ob store.Outbox) error {
 			// Publishing and its acknowledgements take a round trip to the
 			// bus and the bus's own to the consumer: this instance's
 			// subscribers need not wait for them.
-			r.positioned()
+			r.positioned(batch)
 		}
 
 		ahead := l.claimAhead(ctx, batch)
@@ -391,7 +391,7 @@ func (l *leadership) claimAhead(ctx context.Context, batch []store.OutboxEntry) 
 	go func(after int64) {
 		b, err := l.claim(ctx, after)
 		if len(b) > 0 {
-			l.r.positioned() // while the batch before it is still being published
+			l.r.positioned(b) // while the batch before it is still being published
 		}
 		ahead <- claimed{b, err}
 	}(batch[len(batch)-1].Position)
@@ -441,7 +441,7 @@ func (l *leadership) retryLater(ctx context.Context, err error, batch []store.Ou
 	if len(next.batch) > 0 {
 		positioned = next.batch[len(next.batch)-1].Position
 	}
-	r.positioned()
+	r.positioned(batch)
 	return r.backOff(ctx, l.ob, delay, positioned)
 }
 
@@ -511,7 +511,7 @@ func (r *Relay) backOff(ctx context.Context, ob store.Outbox, delay time.Duratio
 				break
 			}
 			positioned = more[len(more)-1].Position
-			r.positioned()
+			r.positioned(more)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -519,9 +519,9 @@ func (r *Relay) backOff(ctx context.Context, ob store.Outbox, delay time.Duratio
 	}
 }
 
-func (r *Relay) positioned() {
+func (r *Relay) positioned(entries []store.OutboxEntry) {
 	if r.opts.OnPositioned != nil {
-		r.opts.OnPositioned()
+		r.opts.OnPositioned(entries)
 	}
 }
 

@@ -88,7 +88,7 @@ func newStackWith(t testing.TB, tweak func(*transport.WebsocketOptions), hubOpts
 	}
 	// The bus is away: the relay gives events their positions all the
 	// same, and the hub reads them from the store (contract §5).
-	rel, err := relay.New(st, busAway{}, relay.Options{Logger: log, OnPositioned: hub.Wake, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, HandOverAfter: -1})
+	rel, err := relay.New(st, busAway{}, relay.Options{Logger: log, OnPositioned: hub.Positioned, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, HandOverAfter: -1})
 	require.NoError(t, err)
 	relayDone := make(chan struct{})
 	go func() { defer close(relayDone); _ = rel.Run(ctx) }()
