@@ -171,6 +171,8 @@ func TestPulseStateSlowReaderIsConflated(t *testing.T) {
 	for i := range answers {
 		n.gql(t, newStudent(), respondDoc, map[string]any{"p": pulse, "a": fmt.Sprint(i, long)}, nil)
 	}
+	// The slow reader's point: states pile up while it does not read. A
+	// pause stands for a reader busy elsewhere.
 	time.Sleep(200 * time.Millisecond)
 	got := 0
 	last := 0
@@ -194,6 +196,7 @@ func TestPulseStatePushedWithoutAGoroutineEach(t *testing.T) {
 	settle := func() int {
 		last := -1
 		for range 50 {
+			// Goroutines that end signal nothing: wait until the count holds.
 			time.Sleep(20 * time.Millisecond)
 			g := runtime.NumGoroutine()
 			if g == last {

@@ -629,6 +629,8 @@ func TestPlainPOSTSubscriptionRefused(t *testing.T) {
 		require.Contains(t, raw, "Server-Sent Events")
 		require.NotContains(t, raw, `"data"`)
 	}
+	// The goroutines of the requests above end after their answer is
+	// written: nothing signals it, so the baseline is taken after a pause.
 	time.Sleep(200 * time.Millisecond)
 	before := runtime.NumGoroutine()
 	var wg sync.WaitGroup

@@ -201,6 +201,7 @@ func TestStateFromEventsRacingClose(t *testing.T) {
 			<-start
 			for range 20 {
 				b.publish()
+				// Spread the publishes over the answers racing them.
 				time.Sleep(5 * time.Millisecond)
 			}
 		}()

@@ -272,6 +272,7 @@ func TestWebsocketIdleConnectionsCostOneGoroutine(t *testing.T) {
 		var last int
 		for range 50 {
 			runtime.GC()
+			// Goroutines that end signal nothing: wait until the count holds.
 			time.Sleep(20 * time.Millisecond)
 			g := runtime.NumGoroutine()
 			if g == last {
