@@ -462,7 +462,7 @@ func TestSSETokenExpiryEndsTheStream(t *testing.T) {
 	s.completes()
 }
 
-// Automatic persisted queries over SSE (contract §9): an unknown hash is a
+// Automatic persisted queries over SSE (contract §9, Persisted operations): an unknown hash is a
 // `next` carrying PERSISTED_QUERY_NOT_FOUND; hash and query together run
 // and register it; the hash alone then runs.
 func TestSSEPersistedQuery(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package tracing is the service's OpenTelemetry tracing (contract §10):
+// Package tracing is the service's OpenTelemetry tracing (contract §10, Observability):
 // set up from the SDK's standard OTEL_* variables only, and off — every
 // helper here returning at once, without allocating — when none asks for
 // it. One trace follows a mutation from the request (its W3C traceparent,

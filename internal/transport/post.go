@@ -11,7 +11,7 @@ import (
 )
 
 // POSTSubscriptionMessage is the error a subscription sent as a plain
-// POST gets (contract §1).
+// POST gets (contract §1, Endpoints).
 const POSTSubscriptionMessage = "a subscription cannot be answered by one HTTP response: " +
 	"subscribe over a websocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)"
 

@@ -38,7 +38,7 @@ import (
 // before the stream, with a status, as graphql-sse's own server does.
 //
 // A `next` made from an event carries the event's cursor as its `id:`,
-// and a request's Last-Event-ID resumes after it (contract §5): EventSource
+// and a request's Last-Event-ID resumes after it (contract §5, Cursors and live delivery): EventSource
 // sends it by itself when it reconnects. A subscription that ends for
 // want of speed (SLOW_CONSUMER) or because the token expired gets a last
 // `next` carrying the error and extensions.lastCursor, then `complete`; on

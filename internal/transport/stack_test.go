@@ -87,7 +87,7 @@ func newStackWith(t testing.TB, tweak func(*transport.WebsocketOptions), hubOpts
 		tweak(o)
 	}
 	// The bus is away: the relay gives events their positions all the
-	// same, and the hub reads them from the store (contract §5).
+	// same, and the hub reads them from the store (contract §5, Cursors and live delivery).
 	rel, err := relay.New(st, busAway{}, relay.Options{Logger: log, OnPositioned: hub.Positioned, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, HandOverAfter: -1})
 	require.NoError(t, err)
 	relayDone := make(chan struct{})
@@ -177,7 +177,7 @@ func TestWebsocketThroughTheServer(t *testing.T) {
 
 // TestWebsocketErrorIsNeverFollowedByComplete: what is refused before
 // execution is an `error`, the operation's last message; what fails while
-// executing is a `next` carrying errors, then `complete` (contract §5).
+// executing is a `next` carrying errors, then `complete` (contract §5, Cursors and live delivery).
 func TestWebsocketErrorIsNeverFollowedByComplete(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
