@@ -437,7 +437,9 @@ func objectOrNil(raw json.RawMessage) []byte {
 // json.Number, as gqlgen's own transports leave them for coercion.
 func operationParams(raw json.RawMessage) (*graphql.RawParams, bool) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
+	// One JSON object and nothing after it: a decoder alone would stop
+	// at the object's end and ignore what follows.
+	if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
 		return nil, false
 	}
 	var p graphql.RawParams
