@@ -2,47 +2,22 @@ package postgres_test
 
 import (
 	"context"
-	"io/fs"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edupulse/edupulse-live/internal/store/postgres"
 	"github.com/edupulse/edupulse-live/internal/testpg"
-	"github.com/edupulse/edupulse-live/migrations"
 )
-
-// migrateBeforeConfidenceCounts applies the migrations before the pulse
-// row counted confidences.
-func migrateBeforeConfidenceCounts(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return err
-	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
-	fsys, err := fs.Sub(migrations.Postgres, "postgres")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		return err
-	}
-	_, err = p.UpTo(ctx, 3)
-	return err
-}
 
 // TestUpgradeCountsConfidences: the migration that adds the confidence
 // counts fills them in from the responses already there.
 func TestUpgradeCountsConfidences(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testpg.Database(t, migrateBeforeConfidenceCounts)
+	url := testpg.Database(t, migrateUpTo(3)) // before the pulse row counted confidences
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
 	defer conn.Close(ctx)

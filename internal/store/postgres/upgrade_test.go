@@ -21,25 +21,27 @@ import (
 
 var epochUTC = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-// migrateBeforeTypedAggregates applies the migrations that keyed
-// aggregates by id alone.
-func migrateBeforeTypedAggregates(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
+// migrateUpTo returns a testpg migration that applies the migrations up
+// to version, for a database as an older release left it.
+func migrateUpTo(version int64) func(ctx context.Context, url string) error {
+	return func(ctx context.Context, url string) error {
+		cfg, err := pgx.ParseConfig(url)
+		if err != nil {
+			return err
+		}
+		db := stdlib.OpenDB(*cfg)
+		defer db.Close()
+		fsys, err := fs.Sub(migrations.Postgres, "postgres")
+		if err != nil {
+			return err
+		}
+		p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+		if err != nil {
+			return err
+		}
+		_, err = p.UpTo(ctx, version)
 		return err
 	}
-	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
-	fsys, err := fs.Sub(migrations.Postgres, "postgres")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		return err
-	}
-	_, err = p.UpTo(ctx, 2)
-	return err
 }
 
 // TestUpgradeSeparatesAggregates: history written while aggregates were
@@ -50,7 +52,7 @@ func migrateBeforeTypedAggregates(ctx context.Context, url string) error {
 func TestUpgradeSeparatesAggregates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testpg.Database(t, migrateBeforeTypedAggregates)
+	url := testpg.Database(t, migrateUpTo(2)) // aggregates keyed by id alone
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
 	defer conn.Close(ctx)

@@ -2,33 +2,21 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
-	"io/fs"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edupulse/edupulse-live/internal/store/sqlite"
-	"github.com/edupulse/edupulse-live/migrations"
 )
 
 // TestUpgradeCountsConfidences: the migration that adds the confidence
 // counts fills them in from the responses already there.
 func TestUpgradeCountsConfidences(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "edupulse.db")
-	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
-	require.NoError(t, err)
-	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
-	require.NoError(t, err)
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 2)
-	require.NoError(t, err)
+	path, db := migratedUpTo(t, 2) // before the pulse row counted confidences
+	var err error
 
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC).UnixMilli()
 	pulseID, other := uuid.New(), uuid.New()

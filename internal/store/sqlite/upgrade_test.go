@@ -17,6 +17,22 @@ import (
 	"github.com/edupulse/edupulse-live/migrations"
 )
 
+// migratedUpTo opens a new database file with the migrations up to
+// version applied, as an older release left it.
+func migratedUpTo(t *testing.T, version int64) (path string, db *sql.DB) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "edupulse.db")
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	require.NoError(t, err)
+	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
+	require.NoError(t, err)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	require.NoError(t, err)
+	_, err = p.UpTo(context.Background(), version)
+	require.NoError(t, err)
+	return path, db
+}
+
 // TestUpgradeSeparatesAggregates: history written while aggregates were
 // keyed by id alone, with a quiz appended into a pulse (version 2 of the
 // pulse's id), is carried over with the quiz as an aggregate of its own;
@@ -24,15 +40,8 @@ import (
 // and its sequence.
 func TestUpgradeSeparatesAggregates(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "edupulse.db")
-	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
-	require.NoError(t, err)
-	fsys, err := fs.Sub(migrations.SQLite, "sqlite")
-	require.NoError(t, err)
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 1)
-	require.NoError(t, err)
+	path, db := migratedUpTo(t, 1) // aggregates keyed by id alone
+	var err error
 
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	teacher, student, pulseID := uuid.New(), uuid.New(), uuid.New()
