@@ -47,8 +47,23 @@ for entry in "${found[@]}"; do
 	# What `go test -fuzz` would run: in the package's directory (for
 	# testdata/fuzz/), with the corpus of interesting inputs in the Go
 	# cache where `go test` keeps it.
-	(cd "$pkg" && "$bin" -test.run='^$' -test.fuzz="^${target}\$" -test.fuzztime="$fuzztime" \
-		-test.fuzzcachedir="$cache/$importpath")
+	run() {
+		(cd "$pkg" && "$bin" -test.run='^$' -test.fuzz="^${target}\$" -test.fuzztime="$fuzztime" \
+			-test.fuzzcachedir="$cache/$importpath") 2>&1 | tee "$tmp/out"
+		return "${PIPESTATUS[0]}"
+	}
+	if ! run; then
+		# Go's fuzzing engine can itself fail, with "context deadline
+		# exceeded" and no input, when a loaded machine stops its workers
+		# late at the end of the run. That is no finding: run the target
+		# once more. A real failure writes its input and fails as it is.
+		if grep -q 'context deadline exceeded' "$tmp/out" && ! grep -q 'Failing input written' "$tmp/out"; then
+			echo "fuzz: the engine timed out stopping, no input found: running $target again"
+			run
+		else
+			exit 1
+		fi
+	fi
 	ran=$((ran + 1))
 done
 if ((ran == 0)); then
