@@ -564,14 +564,21 @@ func TestWebsocketSubscriptionCap(t *testing.T) {
 			require.Contains(t, errs[0].Message, "at most 2")
 
 			// The connection stays open, and a slot freed is a slot free.
+			// Each step waits for the server's count: the stop of 1 alone
+			// would already make it 1, with 2 still the one running.
+			live := func(n int) {
+				require.Eventually(t, func() bool { return e.live.Load() == int64(n) }, 5*time.Second, 10*time.Millisecond)
+			}
 			c.stop("1")
+			live(1)
 			c.subscribe("4", nameSubscription)
+			live(2)
 			c.stop("2")
 			if p == legacyWS {
 				c.expect("complete", "1")
 				c.expect("complete", "2")
 			}
-			require.Eventually(t, func() bool { return e.live.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+			live(1)
 			e.ts.SendNextSubscriptionMessage()
 			c.expect(p.next, "4")
 			c.stop("4")
